@@ -1,0 +1,1 @@
+"""Accounts service: establishments, the account lifecycle, identifiers, temporary passwords, staff actions."""

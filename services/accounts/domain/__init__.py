@@ -1,0 +1,1 @@
+"""The pure rules of accounts: no FastAPI, asyncpg or aiokafka here."""

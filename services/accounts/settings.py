@@ -1,0 +1,16 @@
+"""Settings of the accounts service (environment prefix TELESERVICES_ACCOUNTS_)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from teleservices.shared.settings import ServiceSettings
+
+
+class AccountsSettings(ServiceSettings):
+    """Accounts service settings."""
+
+    model_config = SettingsConfigDict(env_prefix="TELESERVICES_ACCOUNTS_", extra="ignore")
+
+    http_port: int = 8010
+    portal_url: str = "http://127.0.0.1:8001"

@@ -1,0 +1,1 @@
+"""Staff gateway: the staff web UI and the staff API gateway."""

@@ -1,0 +1,1 @@
+"""Family portal (Scolarité services): login, first connection, activation, recovery."""

@@ -1,0 +1,1 @@
+"""Stats service: account and access statistics, fed only by events."""

@@ -1,0 +1,1 @@
+"""Sync service: the nightly SIECLE/BEE import and the school-year rollover."""

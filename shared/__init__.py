@@ -1,0 +1,1 @@
+"""Code common to every Téléservices service: settings, messages, Kafka, PostgreSQL, logging, security."""

@@ -1,0 +1,1 @@
+"""The `teleservices` command line: a stable contract for operators and scripts."""

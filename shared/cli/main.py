@@ -1,0 +1,156 @@
+"""`teleservices`: run the platform, one service, or an operator action."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from teleservices.shared.cli.client import call
+from teleservices.shared.services import SERVICES
+
+app = typer.Typer(
+    help="Téléservices : comptes des élèves et de leurs représentants légaux pour les services en ligne.",
+    no_args_is_help=True, pretty_exceptions_enable=False,
+)
+staff_app = typer.Typer(help="Comptes du personnel (chef d'établissement, délégués, opérateurs académiques).",
+                        no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+
+DataDir = Annotated[Path, typer.Option("--data-dir", envvar="TELESERVICES_DATA_DIR",
+                                       help="Dossier des données de la plateforme embarquée.")]
+DEFAULT_DATA_DIR = Path(".data")
+
+
+@app.command()
+def up(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    notifiers: Annotated[int, typer.Option(min=1, max=16, help="Nombre de processus notifier.")] = 1,
+    broker: Annotated[str, typer.Option(help="Broker Kafka : tansu (embarqué) ou kafka (Apache Kafka, JDK).")] = "tansu",
+    no_demo: Annotated[bool, typer.Option("--no-demo", help="Ne pas créer l'établissement de démonstration.")] = False,
+) -> None:
+    """Run the whole platform on this machine: PostgreSQL, broker, mailbox, every service, demo data."""
+    from teleservices.shared.embedded.platform import EmbeddedPlatform
+
+    if broker not in ("tansu", "kafka"):
+        raise typer.BadParameter("tansu ou kafka", param_hint="--broker")
+    EmbeddedPlatform(data_dir.resolve(), notifiers=notifiers, broker=broker, demo=not no_demo).run()
+
+
+@app.command()
+def run(service: Annotated[str, typer.Argument(help=f"Un service parmi : {', '.join(SERVICES)}.")]) -> None:
+    """Run one service in this process (its settings come from the environment)."""
+    import uvicorn
+
+    from teleservices.shared.logs import configure_logging
+
+    spec = SERVICES.get(service)
+    if spec is None:
+        raise typer.BadParameter(f"service inconnu ; choisir parmi {', '.join(SERVICES)}", param_hint="SERVICE")
+    configure_logging(service, os.environ.get("TELESERVICES_LOG_LEVEL", "INFO"))
+    try:
+        settings = spec.settings()
+    except ValidationError as exc:
+        typer.echo(f"Configuration invalide pour {service} :\n{exc}", err=True)
+        raise typer.Exit(2) from exc
+    config = uvicorn.Config(spec.create_app(settings), host=settings.http_host, port=settings.http_port,
+                            log_config=None, access_log=False, lifespan="on")
+    uvicorn.Server(config).run()
+
+
+@app.command()
+def init() -> None:
+    """Apply every service's migrations and create the topics (one-shot, before the services start)."""
+    from teleservices.shared.kafka.broker import ensure_topics
+    from teleservices.shared.messages.topics import ALL_TOPICS
+    from teleservices.shared.runtime import ServiceRuntime
+
+    async def initialise() -> None:
+        for spec in SERVICES.values():
+            runtime = ServiceRuntime(spec.name, spec.settings(),
+                                     migrations=_migrations_dir(spec.module))
+            applied = await runtime.db.migrate([runtime.migrations] if runtime.migrations else [])
+            typer.echo(f"{spec.name}: {len(applied)} migration(s) appliquée(s)")
+        settings = next(iter(SERVICES.values())).settings()
+        created = await ensure_topics(settings.kafka, ALL_TOPICS)
+        typer.echo(f"topics créés : {', '.join(created) or 'aucun (déjà présents)'}")
+
+    asyncio.run(initialise())
+
+
+def _migrations_dir(module: str) -> Path | None:
+    import importlib
+
+    folder = Path(importlib.import_module(module).__file__ or "").parent / "migrations"
+    return folder if folder.is_dir() else None
+
+
+@app.command()
+def mailbox(
+    directory: Annotated[Path, typer.Option("--dir", help="Dossier où les messages sont gardés.")] = Path(
+        ".data/mailbox"),
+    smtp_port: Annotated[int, typer.Option(help="Port SMTP (127.0.0.1).")] = 1025,
+    http_port: Annotated[int, typer.Option(help="Port de la boîte web (127.0.0.1).")] = 8025,
+) -> None:
+    """Run the SMTP sink and its web mailbox (the letters of the embedded default)."""
+    from teleservices.shared.embedded.mailbox import serve_mailbox
+    from teleservices.shared.logs import configure_logging
+
+    configure_logging("mailbox")
+    asyncio.run(serve_mailbox(directory, smtp_port=smtp_port, http_port=http_port))
+
+
+@staff_app.command("add")
+def staff_add(
+    login: Annotated[str, typer.Argument(help="Identifiant de connexion.")],
+    role: Annotated[str, typer.Option(help="chef, delegue ou operateur_academique.")],
+    uai: Annotated[list[str] | None, typer.Option(help="UAI d'un établissement (répétable).")] = None,
+    name: Annotated[str | None, typer.Option(help="Nom affiché.")] = None,
+    academy: Annotated[str | None, typer.Option(help="Académie (opérateurs).")] = None,
+    menu: Annotated[list[str] | None, typer.Option(help="Menu délégué (répétable, délégués).")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Lire le mot de passe sur l'entrée.")] = False,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Create a local staff account on the running platform."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("Mot de passe : ")
+    body = {"login": login, "display_name": name or login, "role": role, "academy": academy,
+            "uais": uai or [], "menus": menu or [], "password": password}
+    response = call(data_dir, "gateway", "POST", "/api/v1/staff", json=body)
+    _report(response.status_code, response.text, f"compte {login} créé")
+
+
+@app.command()
+def replay(
+    service: Annotated[str, typer.Argument(help="Le service dont les messages sont republiés.")],
+    since: Annotated[datetime, typer.Option(help="Depuis quand (ISO 8601, ex. 2026-09-01T00:00:00+02:00).")],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Publish again what a service emitted since a time (after a broker lost its messages)."""
+    if service not in SERVICES:
+        raise typer.BadParameter(f"service inconnu ; choisir parmi {', '.join(SERVICES)}", param_hint="SERVICE")
+    response = call(data_dir, service, "POST", "/admin/replay", params={"since": since.isoformat()})
+    _report(response.status_code, response.text, "messages remis en publication")
+
+
+def _report(status: int, text: str, success: str) -> None:
+    if status >= 400:
+        try:
+            detail = json.loads(text).get("detail", text)
+        except ValueError:
+            detail = text
+        typer.echo(f"Erreur {status} : {detail}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{success} : {text}")
+
+
+def main() -> None:
+    """Entry point of the `teleservices` command."""
+    app()

@@ -1,0 +1,1 @@
+"""Embedded infrastructure (Kafka-protocol brokers) for tests and local development."""

@@ -1,0 +1,1 @@
+"""Kafka on aiokafka: producer, topic creation, transactional outbox relay, idempotent consumers."""

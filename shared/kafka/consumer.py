@@ -1,0 +1,174 @@
+"""Idempotent consumers: process, record the message id in the same transaction, then commit the offset."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from teleservices.shared.db import Database
+from teleservices.shared.kafka.outbox import enqueue
+from teleservices.shared.logs import correlation_id
+from teleservices.shared.messages.catalog import MessageDeadLettered
+from teleservices.shared.messages.envelope import Envelope, Message
+from teleservices.shared.messages.topics import DEAD_LETTERS, Topic
+from teleservices.shared.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+
+class TransientError(Exception):
+    """A failure that will pass (an SMTP server down, a lock): retried without limit, never dead-lettered."""
+
+
+@dataclass
+class HandlerContext:
+    """What a handler gets besides its message: the open transaction and the envelope it came in."""
+
+    conn: asyncpg.Connection
+    envelope: Envelope
+
+    async def publish(self, topic: Topic, key: str, payload: Message, uai: str | None = None) -> None:
+        """Emit a message through the outbox, in this transaction, keeping the correlation id."""
+        envelope = Envelope.wrap(payload, uai=uai or self.envelope.uai, correlation_id=self.envelope.correlation_id)
+        await enqueue(self.conn, topic, key, envelope)
+
+
+Handler = Callable[[Message, HandlerContext], Awaitable[None]]
+Handlers = Mapping[type[Message], Handler]
+
+
+class MessageConsumer:
+    """Consumes topics in a group; a handler's effect and the message id commit together."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        db: Database,
+        kafka: KafkaSettings,
+        topics: Sequence[Topic],
+        handlers: Handlers,
+        retry_delay_s: float = 0.2,
+    ):
+        self.name = name
+        self.db = db
+        self.kafka = kafka
+        self.topics = topics
+        self.handlers = {cls.message_type: handler for cls, handler in handlers.items()}
+        self.retry_delay_s = retry_delay_s
+        self.processed = 0
+
+    def _consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            *(t.full_name(self.kafka.topic_prefix) for t in self.topics),
+            bootstrap_servers=self.kafka.bootstrap_servers,
+            group_id=f"{self.kafka.topic_prefix}{self.name}",
+            client_id=self.name,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self.kafka.session_timeout_ms,
+            heartbeat_interval_ms=max(self.kafka.session_timeout_ms // 5, 100),
+            max_poll_records=200,
+        )
+
+    async def run(self) -> None:
+        """Consume until cancelled; offsets are committed only after processing."""
+        consumer = self._consumer()
+        await consumer.start()
+        log.info("consumer started", extra={"consumer": self.name, "topics": [t.name for t in self.topics]})
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=500)
+                for tp, records in batches.items():
+                    for record in records:
+                        await self._process(record)
+                    await self._commit(consumer, tp, records[-1].offset + 1)
+        finally:
+            await consumer.stop()
+
+    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        try:
+            await consumer.commit({tp: offset})
+        except (CommitFailedError, KafkaError) as exc:
+            # The partition moved to another member: it will see these messages again and skip them.
+            log.warning("offset commit failed", extra={"consumer": self.name, "error": repr(exc)})
+
+    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            envelope = Envelope.from_bytes(record.value or b"")
+        except ValueError as exc:
+            await self._dead_letter(record, None, f"unreadable envelope: {exc}")
+            return
+        handler = self.handlers.get(envelope.type)
+        if handler is None:
+            return
+        token = correlation_id.set(envelope.correlation_id)
+        try:
+            await self._handle_with_retries(record, envelope, handler)
+        finally:
+            correlation_id.reset(token)
+
+    async def _handle_with_retries(self, record: ConsumerRecord[bytes, bytes], envelope: Envelope,
+                                   handler: Handler) -> None:
+        attempt, delay = 0, self.retry_delay_s
+        while True:
+            attempt += 1
+            try:
+                await self._handle_once(envelope, handler)
+                self.processed += 1
+                return
+            except (TransientError, OSError, asyncpg.PostgresConnectionError,
+                    asyncpg.InterfaceError, asyncpg.SerializationError, asyncpg.DeadlockDetectedError) as exc:
+                log.warning("handler will retry", extra={"consumer": self.name, "event_id": str(envelope.event_id),
+                                                         "type": envelope.type, "error": repr(exc)})
+            except Exception as exc:  # a bug or bad data: retried a few times, then dead-lettered
+                if attempt >= self.kafka.max_handler_attempts:
+                    await self._dead_letter(record, envelope, repr(exc))
+                    return
+                log.warning("handler failed", extra={"consumer": self.name, "event_id": str(envelope.event_id),
+                                                     "attempt": attempt, "error": repr(exc)})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+    async def _handle_once(self, envelope: Envelope, handler: Handler) -> None:
+        async with self.db.transaction() as conn:
+            first_time = await conn.fetchval(
+                "INSERT INTO processed_messages (consumer, event_id) VALUES ($1, $2)"
+                " ON CONFLICT DO NOTHING RETURNING true",
+                self.name, envelope.event_id,
+            )
+            if not first_time:
+                return
+            await handler(envelope.open(), HandlerContext(conn=conn, envelope=envelope))
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], envelope: Envelope | None, error: str) -> None:
+        """Keep the failing message with its error, publish it to the dead-letter topic, and move on."""
+        raw = record.value or b""
+        event = MessageDeadLettered(
+            consumer=self.name, topic=record.topic, partition=record.partition, offset=record.offset,
+            raw=base64.b64encode(raw).decode(), error=error[:2000],
+        )
+        while True:
+            try:
+                async with self.db.transaction() as conn:
+                    await conn.execute(
+                        'INSERT INTO dead_letters (consumer, topic, partition, "offset", event_id, raw, error)'
+                        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        self.name, record.topic, record.partition, record.offset,
+                        envelope.event_id if envelope else None, raw, error[:2000],
+                    )
+                    await enqueue(conn, DEAD_LETTERS, self.name, Envelope.wrap(event, uai=envelope.uai if envelope else None))
+                break
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("dead-lettering failed, retrying", extra={"consumer": self.name, "error": repr(exc)})
+                await asyncio.sleep(1.0)
+        log.error("message dead-lettered", extra={"consumer": self.name, "topic": record.topic,
+                                                  "partition": record.partition, "offset": record.offset,
+                                                  "error": error[:500]})

@@ -1,0 +1,1 @@
+"""Every Kafka message: one envelope, typed payloads, the topic list."""

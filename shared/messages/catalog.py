@@ -1,0 +1,129 @@
+"""Messages exchanged between services. Commands are imperative, events are in the past tense."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from teleservices.shared.messages.envelope import Command, Event, message
+
+
+class Channel(StrEnum):
+    """How a letter reaches its recipient."""
+
+    email = "email"
+    paper = "paper"
+
+
+class LetterVariant(StrEnum):
+    """Which letter is sent (guide §2.8.1)."""
+
+    nouveau_compte = "nouveau_compte"
+    rappel_identifiant = "rappel_identifiant"
+
+
+class Population(StrEnum):
+    """Whose account it is."""
+
+    eleve = "eleve"
+    responsable = "responsable"
+
+
+class Recipient(BaseModel):
+    """Who a letter goes to: names and addresses, as the accounts service holds them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    civilite: str | None = None
+    nom: str
+    prenom: str
+    email: str | None = None
+    address_lines: tuple[str, ...] = ()
+
+
+@message("notifier.SendNotification")
+class SendNotification(Command):
+    """Deliver one account's notification letter by the given channel."""
+
+    notification_id: uuid.UUID
+    account_id: uuid.UUID
+    uai: str
+    population: Population
+    channel: Channel
+    variant: LetterVariant
+    identifiant: str
+    establishment_name: str
+    services_url: str
+    recipient: Recipient
+    sealed_password: str | None = None
+    """The temporary password sealed with the transit key (never in clear on a topic)."""
+
+
+@message("notifier.NotificationDelivered")
+class NotificationDelivered(Event):
+    """A notification letter was accepted by the SMTP server or printed into a PDF."""
+
+    notification_id: uuid.UUID
+    account_id: uuid.UUID
+    channel: Channel
+    delivered_at: datetime
+
+
+@message("notifier.NotificationFailed")
+class NotificationFailed(Event):
+    """A notification could not be delivered; nothing changes for the account."""
+
+    notification_id: uuid.UUID
+    account_id: uuid.UUID
+    channel: Channel
+    reason: str
+    permanent: bool
+
+
+@message("accounts.AccountCreated")
+class AccountCreated(Event):
+    """An account was pre-created (state Non notifié)."""
+
+    account_id: uuid.UUID
+    uai: str
+    population: Population
+    identifiant: str
+
+
+@message("accounts.AccountStateChanged")
+class AccountStateChanged(Event):
+    """An account moved from one state to another."""
+
+    account_id: uuid.UUID
+    uai: str
+    population: Population
+    previous_state: str
+    state: str
+    cause: str
+    changed_at: datetime
+
+
+@message("accounts.TemporaryCredentialIssued")
+class TemporaryCredentialIssued(Event):
+    """A temporary password took effect; only its argon2id hash travels, for the portal."""
+
+    account_id: uuid.UUID
+    identifiant: str
+    password_hash: str
+    issued_at: datetime
+
+
+@message("shared.MessageDeadLettered")
+class MessageDeadLettered(Event):
+    """A consumer gave up on a message after repeated failures; it is kept for replay."""
+
+    consumer: str
+    topic: str
+    partition: int
+    offset: int
+    raw: str
+    """The original message, base64."""
+    error: str

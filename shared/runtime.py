@@ -1,0 +1,101 @@
+"""The I/O edge of one service process: pool, migrations, topics, producer, outbox relay, consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+
+from teleservices.shared.db import Database
+from teleservices.shared.kafka.broker import create_producer, ensure_topics
+from teleservices.shared.kafka.consumer import Handlers, MessageConsumer
+from teleservices.shared.kafka.outbox import OutboxRelay
+from teleservices.shared.messages.topics import ALL_TOPICS, Topic
+from teleservices.shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class ServiceRuntime:
+    """Opens a service's connections in its lifespan and supervises its background loops."""
+
+    def __init__(self, name: str, settings: ServiceSettings, migrations: Path | None = None):
+        self.name = name
+        self.settings = settings
+        self.migrations = migrations
+        self.db = Database(settings.database, schema=name.replace("-", "_"), application_name=name)
+        self._producer: AIOKafkaProducer | None = None
+        self._consumers: list[MessageConsumer] = []
+        self._loops: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self.started = False
+
+    def consume(self, group: str, topics: Sequence[Topic], handlers: Handlers) -> MessageConsumer:
+        """Declare a consumer group of this service (started with the service)."""
+        consumer = MessageConsumer(name=f"{self.name}.{group}", db=self.db, kafka=self.settings.kafka,
+                                   topics=topics, handlers=handlers)
+        self._consumers.append(consumer)
+        return consumer
+
+    def every(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """Declare a background loop, restarted with a delay if it crashes."""
+        self._loops.append((name, loop))
+
+    @property
+    def producer(self) -> AIOKafkaProducer:
+        """The started producer."""
+        if self._producer is None:
+            raise RuntimeError("producer not started")
+        return self._producer
+
+    async def start(self) -> None:
+        """Open everything, in order, then start the background loops."""
+        await self.db.migrate([self.migrations] if self.migrations else [])
+        await self.db.open()
+        await ensure_topics(self.settings.kafka, ALL_TOPICS)
+        self._producer = create_producer(self.settings.kafka, client_id=self.name)
+        await self._producer.start()
+        relay = OutboxRelay(self.db, self._producer, self.settings.kafka.topic_prefix)
+        self._spawn("outbox-relay", relay.run)
+        for consumer in self._consumers:
+            self._spawn(consumer.name, consumer.run)
+        for name, loop in self._loops:
+            self._spawn(name, loop)
+        self.started = True
+        log.info("service started", extra={"service_name": self.name})
+
+    async def stop(self) -> None:
+        """Cancel the loops and close the connections."""
+        self.started = False
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+        await self.db.close()
+        log.info("service stopped", extra={"service_name": self.name})
+
+    async def ready(self) -> bool:
+        """Whether the service can do its work now."""
+        return self.started and await self.db.ping()
+
+    def _spawn(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        self._tasks.append(asyncio.create_task(self._supervise(name, loop), name=name))
+
+    async def _supervise(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await loop()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background loop crashed, restarting", extra={"loop": name, "retry_in_s": delay})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)

@@ -1,0 +1,99 @@
+"""What every service's HTTP app has: health, readiness, Prometheus metrics, correlation ids, staff auth."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+from teleservices.shared.kafka.outbox import replay
+from teleservices.shared.logs import correlation_id
+from teleservices.shared.runtime import ServiceRuntime
+from teleservices.shared.security.staff import InvalidStaffToken, Role, StaffPrincipal, read_staff_token
+
+REQUESTS = Counter("http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
+LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["service", "route"],
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+
+
+def create_service_app(runtime: ServiceRuntime, title: str, version: str = "0.1.0") -> FastAPI:
+    """A FastAPI app whose lifespan starts and stops the service runtime."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.settings = runtime.settings
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        cid = request.headers.get("x-correlation-id") or uuid.uuid4().hex
+        token = correlation_id.set(cid)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            correlation_id.reset(token)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        REQUESTS.labels(runtime.name, request.method, route, str(response.status_code)).inc()
+        LATENCY.labels(runtime.name, route).observe(time.perf_counter() - started)
+        response.headers["x-correlation-id"] = cid
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(response: Response) -> dict[str, str]:
+        if await runtime.ready():
+            return {"status": "ready"}
+        response.status_code = 503
+        return {"status": "starting"}
+
+    @app.post("/admin/replay", tags=["exploitation"])
+    async def replay_outbox(since: datetime, staff: Staff) -> dict[str, int]:
+        """Publish again the messages this service emitted since a time (academy operators)."""
+        if staff.role is not Role.operateur_academique:
+            raise HTTPException(403, detail="Réservé aux opérateurs académiques.")
+        return {"messages": await replay(runtime.db, since)}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def staff_principal(request: Request) -> StaffPrincipal:
+    """The staff member behind the request's bearer token (401 without a valid one)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(401, detail="Authentification requise.", headers={"WWW-Authenticate": "Bearer"})
+    secret = request.app.state.settings.secrets.staff_token_key.get_secret_value()
+    try:
+        return read_staff_token(token, secret)
+    except InvalidStaffToken as exc:
+        raise HTTPException(401, detail="Jeton invalide ou expiré.", headers={"WWW-Authenticate": "Bearer"}) from exc
+
+
+Staff = Annotated[StaffPrincipal, Depends(staff_principal)]
+
+
+def require_establishment(principal: StaffPrincipal, uai: str) -> None:
+    """Refuse (404, revealing nothing) a principal acting outside its establishments."""
+    if not principal.may_act_on(uai):
+        raise HTTPException(404, detail="Établissement inconnu.")

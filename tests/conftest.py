@@ -1,0 +1,86 @@
+"""Session fixtures: real PostgreSQL, broker and SMTP server; markers and their time budgets enforced."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from teleservices.shared.embedded.mailbox import MailStore, SmtpSink
+from tests.support.infrastructure import (
+    BrokerServer,
+    PostgresServer,
+    start_broker,
+    start_postgres,
+    unique_name,
+)
+from tests.support.platform import PlatformUnderTest
+
+MARKER_TIMEOUTS_S = {"unit": 30, "integration": 240, "e2e": 300}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test is marked by its folder; each marker carries its per-test time budget."""
+    for item in items:
+        kind = Path(str(item.fspath)).parent.name
+        if kind not in MARKER_TIMEOUTS_S:
+            raise pytest.UsageError(f"{item.nodeid}: tests live in tests/unit, tests/integration or tests/e2e")
+        item.add_marker(getattr(pytest.mark, kind))
+        if item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(MARKER_TIMEOUTS_S[kind]))
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """The session's PostgreSQL server."""
+    server = start_postgres(tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerServer]:
+    """The session's Kafka-protocol broker."""
+    server = start_broker(tmp_path_factory.mktemp("broker"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def database_url(postgres: PostgresServer) -> str:
+    """A fresh database for this test."""
+    return postgres.create_database(unique_name("test"))
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    """Topic and consumer-group names of this test only."""
+    return unique_name("t") + "."
+
+
+@pytest.fixture
+def smtp_sink(tmp_path: Path) -> Iterator[SmtpSink]:
+    """A real SMTP server over TCP keeping this test's messages."""
+    sink = SmtpSink(MailStore(tmp_path / "mailbox"))
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def platform(tmp_path: Path, database_url: str, broker: BrokerServer, topic_prefix: str,
+             smtp_sink: SmtpSink) -> Iterator[PlatformUnderTest]:
+    """Services started on demand as real processes; stopped after the test."""
+    under_test = PlatformUnderTest(tmp_path, database_url, broker.bootstrap_servers, broker.name,
+                                   topic_prefix, smtp_sink.port)
+    yield under_test
+    under_test.stop_all()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Keep each phase's report on the test item (fixtures print service logs when a test failed)."""
+    report: pytest.TestReport = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

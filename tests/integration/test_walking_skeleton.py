@@ -1,0 +1,119 @@
+"""An account crosses the platform: accounts → Kafka → notifier → SMTP → Kafka → accounts (Notifié)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from typing import Any
+
+import pytest
+
+from teleservices.shared.embedded.mailbox import SmtpSink
+from teleservices.shared.security.passwords import TEMPORARY_PASSWORD_ALPHABET
+from tests.support.platform import PlatformUnderTest
+
+UAI = "0540001A"
+
+
+async def _eventually(check: Any, timeout: float = 60.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(0.2)
+
+
+async def _new_account(platform: PlatformUnderTest, email: str) -> str:
+    async with platform.client("accounts") as api:
+        created = await api.post("/api/v1/establishments", json={
+            "uai": UAI, "name": "Collège Langevin Wallon", "academy": "NANCY-METZ"})
+        assert created.status_code == 201, created.text
+        assert (await api.post(f"/api/v1/establishments/{UAI}/activation")).status_code == 204
+        account = await api.post(f"/api/v1/establishments/{UAI}/accounts", json={
+            "population": "responsable", "civilite": "M.", "nom": "Dupont", "prenom": "Philippe", "email": email})
+        assert account.status_code == 201, account.text
+        assert account.json()["identifiant"] == "philippe.dupont1"
+        return str(account.json()["id"])
+
+
+async def _notify(platform: PlatformUnderTest, account_id: str) -> str:
+    async with platform.client("accounts") as api:
+        launched = await api.post(f"/api/v1/accounts/{account_id}/notifications", json={"channel": "email"})
+        assert launched.status_code == 202, launched.text
+        return str(launched.json()["notification_id"])
+
+
+async def _account(platform: PlatformUnderTest, account_id: str) -> dict[str, Any]:
+    async with platform.client("accounts") as api:
+        response = await api.get(f"/api/v1/accounts/{account_id}")
+        assert response.status_code == 200
+        return dict(response.json())
+
+
+async def _notified(platform: PlatformUnderTest, account_id: str) -> dict[str, Any] | None:
+    account = await _account(platform, account_id)
+    return account if account["state"] == "Notifié" else None
+
+
+def _assert_one_letter(sink: SmtpSink, email: str, notification_id: str) -> None:
+    letters = sink.store.list(to=email)
+    assert len(letters) == 1, [m.subject for m in letters]
+    letter = sink.store.get(letters[0].id)
+    assert letter.header("Message-ID") == f"<notification.{notification_id}@teleservices.example>"
+    text = letter.text or ""
+    assert "Identifiant : philippe.dupont1" in text
+    password = re.search(r"Mot de passe : (\S+)", text)
+    assert password and len(password.group(1)) == 8
+    assert set(password.group(1)) <= set(TEMPORARY_PASSWORD_ALPHABET)
+
+
+async def test_an_account_notified_by_email_becomes_notifie(platform: PlatformUnderTest, smtp_sink: SmtpSink) -> None:
+    platform.start("accounts", "notifier")
+    email = f"parent.{uuid.uuid4().hex[:8]}@exemple.fr"
+    account_id = await _new_account(platform, email)
+
+    notification_id = await _notify(platform, account_id)
+    account = await _eventually(lambda: _notified(platform, account_id))
+
+    assert account["notification_channel"] == "email"
+    assert account["notified_at"] is not None
+    assert [(h["previous_state"], h["state"]) for h in account["history"]] == [("Non notifié", "Notifié")]
+    _assert_one_letter(smtp_sink, email, notification_id)
+
+
+async def test_a_notifier_killed_before_the_send_loses_nothing(platform: PlatformUnderTest,
+                                                              smtp_sink: SmtpSink) -> None:
+    platform.start("accounts", "notifier")
+    email = f"parent.{uuid.uuid4().hex[:8]}@exemple.fr"
+    account_id = await _new_account(platform, email)
+    platform.kill("notifier")
+
+    notification_id = await _notify(platform, account_id)
+
+    async def command_on_the_broker() -> bool:
+        async with platform.database("accounts") as db:
+            return bool(await db.fetchval(
+                "SELECT published_at IS NOT NULL FROM outbox WHERE envelope->'payload'->>'notification_id' = $1",
+                notification_id))
+
+    await _eventually(command_on_the_broker)
+    await asyncio.sleep(1.0)
+    assert (await _account(platform, account_id))["state"] == "Non notifié"
+    assert smtp_sink.store.count() == 0
+
+    platform.start("notifier")
+    await _eventually(lambda: _notified(platform, account_id))
+    _assert_one_letter(smtp_sink, email, notification_id)
+
+
+@pytest.fixture(autouse=True)
+def _show_logs_on_failure(request: pytest.FixtureRequest, platform: PlatformUnderTest) -> Any:
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        for name, process in platform.processes.items():
+            print(f"--- {name} ---\n{process.log_tail()}")  # noqa: T201
