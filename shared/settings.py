@@ -9,7 +9,7 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "development", "dev"})
-DEV_SECRET_PREFIX = "dev-only-"
+DEV_SECRET_PREFIX = "dev-only-"  # noqa: S105 — not a secret
 
 
 class Environment(StrEnum):
@@ -82,7 +82,7 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> ServiceSettings:
-        if self.environment is Environment.production:
+        if self.environment is not Environment.development:
             weak = self.secrets.placeholders()
             if weak:
                 names = ", ".join(f"TELESERVICES_SECRET_{n.upper()}" for n in weak)

@@ -45,16 +45,18 @@ async def activate_establishment(conn: asyncpg.Connection, uai: str, at: datetim
 
 
 async def allocate_identifier(conn: asyncpg.Connection, academy: str, base: str) -> str:
-    """Reserve the smallest number never used for this base in the academy."""
+    """Reserve the smallest number above those used for this base in the academy; never reuse one."""
+    number = await conn.fetchval(
+        "SELECT coalesce(max(number), 0) + 1 FROM identifiers WHERE academy = $1 AND base = $2", academy, base)
     while True:
-        number = await conn.fetchval(
-            "SELECT coalesce(max(number), 0) + 1 FROM identifiers WHERE academy = $1 AND base = $2", academy, base)
+        # Taken elsewhere (another academy, or "anne.dupont2"+"1" = "anne.dupont"+"21"): try the next number.
         candidate = identifier(base, number)
         inserted = await conn.fetchval(
             "INSERT INTO identifiers (identifiant, academy, base, number) VALUES ($1, $2, $3, $4)"
             " ON CONFLICT DO NOTHING RETURNING identifiant", candidate, academy, base, number)
         if inserted:
             return str(inserted)
+        number += 1
 
 
 async def insert_account(conn: asyncpg.Connection, account: Account, person: dict[str, Any]) -> None:

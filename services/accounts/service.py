@@ -18,10 +18,10 @@ from teleservices.shared.kafka.consumer import HandlerContext
 from teleservices.shared.kafka.outbox import enqueue
 from teleservices.shared.logs import correlation_id
 from teleservices.shared.messages.catalog import (
-    LetterVariant,
     AccountCreated,
     AccountStateChanged,
     Channel,
+    LetterVariant,
     NotificationDelivered,
     NotificationFailed,
     Population,
@@ -143,7 +143,7 @@ class AccountsService:
     async def account_view(self, account_id: uuid.UUID) -> dict[str, Any]:
         """An account as staff see it, with its history."""
         async with self.db.connection() as conn:
-            account, row = await repo.load_account(conn, account_id)
+            account, _ = await repo.load_account(conn, account_id)
             history = await repo.account_history(conn, account_id)
         return {
             "id": account.id, "uai": account.uai, "population": account.population, "identifiant": account.identifiant,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from teleservices.stats.settings import StatsSettings
 from teleservices.shared.runtime import ServiceRuntime
 from teleservices.shared.web import create_service_app
+from teleservices.stats.settings import StatsSettings
 
 
 def create_app(settings: StatsSettings) -> FastAPI:

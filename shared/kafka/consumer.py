@@ -164,7 +164,8 @@ class MessageConsumer:
                         self.name, record.topic, record.partition, record.offset,
                         envelope.event_id if envelope else None, raw, error[:2000],
                     )
-                    await enqueue(conn, DEAD_LETTERS, self.name, Envelope.wrap(event, uai=envelope.uai if envelope else None))
+                    wrapped = Envelope.wrap(event, uai=envelope.uai if envelope else None)
+                    await enqueue(conn, DEAD_LETTERS, self.name, wrapped)
                 break
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("dead-lettering failed, retrying", extra={"consumer": self.name, "error": repr(exc)})

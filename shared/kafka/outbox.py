@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -50,7 +50,7 @@ async def purge_published(db: Database, retention: timedelta) -> int:
 class OutboxRelay:
     """Publishes the outbox in order; one leader per schema holds an advisory lock."""
 
-    def __init__(self, db: Database, producer: AIOKafkaProducer, topic_prefix: str, batch_size: int = 500):
+    def __init__(self, db: Database, producer: AIOKafkaProducer, topic_prefix: str, batch_size: int = 1000):
         self.db = db
         self.producer = producer
         self.topic_prefix = topic_prefix
@@ -62,7 +62,8 @@ class OutboxRelay:
         channel = f"outbox_{self.db.schema}"
         async with self.db.connection() as leader:
             await leader.add_listener(channel, lambda *_: self._wake.set())
-            while not await leader.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", channel):
+            # Another process may hold the lock: poll it (nothing can be awaited on another session's lock).
+            while not await leader.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", channel):  # noqa: ASYNC110
                 await asyncio.sleep(1.0)
             log.info("outbox relay leading", extra={"schema": self.db.schema})
             try:
@@ -83,16 +84,14 @@ class OutboxRelay:
                 continue
             if published < self.batch_size:
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-                except TimeoutError:
-                    pass
 
     async def publish_batch(self) -> int:
         """Publish one batch of unpublished messages and mark them; return how many."""
         async with self.db.transaction() as conn:
             rows = await conn.fetch(
-                "SELECT id, topic, message_key, envelope FROM outbox WHERE published_at IS NULL"
+                "SELECT id, topic, message_key, envelope::text AS body FROM outbox WHERE published_at IS NULL"
                 " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
                 self.batch_size,
             )
@@ -101,7 +100,7 @@ class OutboxRelay:
             sent = [
                 await self.producer.send(
                     f"{self.topic_prefix}{row['topic']}",
-                    value=json.dumps(row["envelope"]).encode(),
+                    value=row["body"].encode(),
                     key=row["message_key"].encode(),
                 )
                 for row in rows

@@ -17,7 +17,7 @@ class LinkPurpose(StrEnum):
     first_connection = "first_connection"
     activation = "activation"
     email_validation = "email_validation"
-    password_reset = "password_reset"
+    password_reset = "password_reset"  # noqa: S105 — not a secret
 
 
 class LinkRejected(ValueError):

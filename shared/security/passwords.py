@@ -7,7 +7,7 @@ import secrets
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-TEMPORARY_PASSWORD_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+TEMPORARY_PASSWORD_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # noqa: S105 — not a secret
 """Digits and lower-case letters without look-alikes: no 0, o, 1, l, i."""
 TEMPORARY_PASSWORD_LENGTH = 8
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped, unused-ignore]
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-untyped, unused-ignore]
 
 from teleservices.shared.embedded.brokers import Broker, java_available, make_broker
 
@@ -70,8 +70,9 @@ async def consume(bootstrap: str, topic: str, group: str, expected: int, commit:
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        session_timeout_ms=6000,
-        heartbeat_interval_ms=1000,
+        # tansu holds each JoinGroup ~session_timeout/2; Kafka allows >= 1000 (group.min.session.timeout.ms)
+        session_timeout_ms=2000,
+        heartbeat_interval_ms=500,
     )
     await consumer.start()
     values: list[str] = []

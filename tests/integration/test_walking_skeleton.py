@@ -12,19 +12,9 @@ import pytest
 from teleservices.shared.embedded.mailbox import SmtpSink
 from teleservices.shared.security.passwords import TEMPORARY_PASSWORD_ALPHABET
 from tests.support.platform import PlatformUnderTest
+from tests.support.waiting import eventually
 
 UAI = "0540001A"
-
-
-async def _eventually(check: Any, timeout: float = 60.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.2)
 
 
 async def _new_account(platform: PlatformUnderTest, email: str) -> str:
@@ -77,7 +67,7 @@ async def test_an_account_notified_by_email_becomes_notifie(platform: PlatformUn
     account_id = await _new_account(platform, email)
 
     notification_id = await _notify(platform, account_id)
-    account = await _eventually(lambda: _notified(platform, account_id))
+    account = await eventually(lambda: _notified(platform, account_id))
 
     assert account["notification_channel"] == "email"
     assert account["notified_at"] is not None
@@ -100,13 +90,13 @@ async def test_a_notifier_killed_before_the_send_loses_nothing(platform: Platfor
                 "SELECT published_at IS NOT NULL FROM outbox WHERE envelope->'payload'->>'notification_id' = $1",
                 notification_id))
 
-    await _eventually(command_on_the_broker)
+    await eventually(command_on_the_broker)
     await asyncio.sleep(1.0)
     assert (await _account(platform, account_id))["state"] == "Non notifié"
     assert smtp_sink.store.count() == 0
 
     platform.start("notifier")
-    await _eventually(lambda: _notified(platform, account_id))
+    await eventually(lambda: _notified(platform, account_id))
     _assert_one_letter(smtp_sink, email, notification_id)
 
 
@@ -116,4 +106,4 @@ def _show_logs_on_failure(request: pytest.FixtureRequest, platform: PlatformUnde
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         for name, process in platform.processes.items():
-            print(f"--- {name} ---\n{process.log_tail()}")  # noqa: T201
+            print(f"--- {name} ---\n{process.log_tail()}")

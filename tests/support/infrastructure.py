@@ -41,6 +41,11 @@ def backend() -> str:
     return os.environ.get("TELESERVICES_TEST_BACKEND", "embedded")
 
 
+def session_timeout_ms() -> int:
+    """Consumer session timeout: short on the embedded brokers (configured to allow it), Kafka's minimum else."""
+    return 6000 if backend() == "containers" else 2000
+
+
 def broker_kind() -> str:
     """Which embedded broker the tests run on: Apache Kafka where a JDK is present, tansu otherwise."""
     forced = os.environ.get("TELESERVICES_TEST_BROKER")

@@ -13,6 +13,7 @@ import httpx
 from teleservices.shared.embedded.brokers import free_port
 from teleservices.shared.embedded.processes import ServiceProcess
 from teleservices.shared.security.staff import Role, StaffPrincipal, issue_staff_token
+from tests.support.infrastructure import session_timeout_ms
 
 OPERATOR = StaffPrincipal(user_id="op-test", display_name="Opérateur de test", role=Role.operateur_academique)
 
@@ -33,7 +34,7 @@ class PlatformUnderTest:
             "TELESERVICES_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
             "TELESERVICES_KAFKA_TOPIC_PREFIX": topic_prefix,
             "TELESERVICES_KAFKA_IDEMPOTENT_PRODUCER": str(broker_name == "kafka").lower(),
-            "TELESERVICES_KAFKA_SESSION_TIMEOUT_MS": "6000",
+            "TELESERVICES_KAFKA_SESSION_TIMEOUT_MS": str(session_timeout_ms()),
             "TELESERVICES_NOTIFIER_SMTP_PORT": str(smtp_port),
             "TELESERVICES_SECRET_STAFF_TOKEN_KEY": self.staff_key,
             "TELESERVICES_SECRET_LINK_KEY": secrets.token_urlsafe(48),

@@ -8,16 +8,19 @@ import unicodedata
 PART_MAX_LENGTH = 30
 EMPTY_PART = "x"
 """Stands for a name with no letter or digit left after normalisation."""
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ẞ": "ss"})
+_LETTERS = str.maketrans({
+    "œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ẞ": "ss",
+    "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ħ": "h", "Ħ": "h", "ı": "i",
+})
+"""Ligatures expanded, and letters with a stroke (which Unicode does not decompose) given their base letter."""
 _DROPPED = re.compile(r"[^a-z0-9-]")
 
 
 def normalise_part(text: str) -> str:
     """Lower case, no diacritics, ligatures expanded, apostrophes and spaces removed, hyphens kept."""
-    expanded = text.translate(_LIGATURES)
-    decomposed = unicodedata.normalize("NFKD", expanded)
-    ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-    return _DROPPED.sub("", ascii_only)[:PART_MAX_LENGTH]
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_LETTERS).lower()
+    return _DROPPED.sub("", bare)[:PART_MAX_LENGTH]
 
 
 def first_given_name(prenom: str) -> str:
