@@ -10,16 +10,13 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from teleservices.shared.kafka.outbox import replay
 from teleservices.shared.logs import correlation_id
+from teleservices.shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from teleservices.shared.runtime import ServiceRuntime
 from teleservices.shared.security.staff import InvalidStaffToken, Role, StaffPrincipal, read_staff_token
-
-REQUESTS = Counter("http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
-LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["service", "route"],
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
 
 
 def create_service_app(runtime: ServiceRuntime, title: str, version: str = "0.1.0") -> FastAPI:
@@ -47,8 +44,8 @@ def create_service_app(runtime: ServiceRuntime, title: str, version: str = "0.1.
         finally:
             correlation_id.reset(token)
         route = getattr(request.scope.get("route"), "path", "unmatched")
-        REQUESTS.labels(runtime.name, request.method, route, str(response.status_code)).inc()
-        LATENCY.labels(runtime.name, route).observe(time.perf_counter() - started)
+        HTTP_REQUESTS.labels(runtime.name, request.method, route, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(runtime.name, route).observe(time.perf_counter() - started)
         response.headers["x-correlation-id"] = cid
         return response
 

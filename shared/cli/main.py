@@ -37,7 +37,7 @@ def up(
     broker: Annotated[str, typer.Option(help="Broker : tansu (embarqué) ou kafka (Apache Kafka, JDK).")] = "tansu",
     no_demo: Annotated[bool, typer.Option("--no-demo", help="Ne pas créer l'établissement de démonstration.")] = False,
 ) -> None:
-    """Run the whole platform on this machine: PostgreSQL, broker, mailbox, every service, demo data."""
+    """Démarre toute la plateforme sur cette machine : PostgreSQL, broker, boîte aux lettres, services, démo."""
     from teleservices.shared.embedded.platform import EmbeddedPlatform
 
     if broker not in ("tansu", "kafka"):
@@ -47,7 +47,7 @@ def up(
 
 @app.command()
 def run(service: Annotated[str, typer.Argument(help=f"Un service parmi : {', '.join(SERVICES)}.")]) -> None:
-    """Run one service in this process (its settings come from the environment)."""
+    """Lance un service dans ce processus (paramètres lus dans l'environnement)."""
     import uvicorn
 
     from teleservices.shared.logs import configure_logging
@@ -68,7 +68,7 @@ def run(service: Annotated[str, typer.Argument(help=f"Un service parmi : {', '.j
 
 @app.command()
 def init() -> None:
-    """Apply every service's migrations and create the topics (one-shot, before the services start)."""
+    """Applique les migrations de chaque service et crée les topics (une fois, avant les services)."""
     from teleservices.shared.kafka.broker import ensure_topics
     from teleservices.shared.messages.topics import ALL_TOPICS
     from teleservices.shared.runtime import ServiceRuntime
@@ -100,7 +100,7 @@ def mailbox(
     smtp_port: Annotated[int, typer.Option(help="Port SMTP (127.0.0.1).")] = 1025,
     http_port: Annotated[int, typer.Option(help="Port de la boîte web (127.0.0.1).")] = 8025,
 ) -> None:
-    """Run the SMTP sink and its web mailbox (the letters of the embedded default)."""
+    """Lance le serveur SMTP de test et sa boîte aux lettres web (courriers de la plateforme embarquée)."""
     from teleservices.shared.embedded.mailbox import serve_mailbox
     from teleservices.shared.logs import configure_logging
 
@@ -119,7 +119,7 @@ def staff_add(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Lire le mot de passe sur stdin.")] = False,
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
-    """Create a local staff account on the running platform."""
+    """Crée un compte local du personnel sur la plateforme démarrée."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("Mot de passe : ")
     body = {"login": login, "display_name": name or login, "role": role, "academy": academy,
             "uais": uai or [], "menus": menu or [], "password": password}
@@ -133,7 +133,7 @@ def replay(
     since: Annotated[datetime, typer.Option(help="Depuis quand (ISO 8601, ex. 2026-09-01T00:00:00+02:00).")],
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
-    """Publish again what a service emitted since a time (after a broker lost its messages)."""
+    """Republie ce qu'un service a émis depuis une date (après la perte des messages du broker)."""
     if service not in SERVICES:
         raise typer.BadParameter(f"service inconnu ; choisir parmi {', '.join(SERVICES)}", param_hint="SERVICE")
     response = call(data_dir, service, "POST", "/admin/replay", params={"since": since.isoformat()})

@@ -18,6 +18,7 @@ from teleservices.shared.logs import correlation_id
 from teleservices.shared.messages.catalog import MessageDeadLettered
 from teleservices.shared.messages.envelope import Envelope, Message
 from teleservices.shared.messages.topics import DEAD_LETTERS, Topic
+from teleservices.shared.metrics import HANDLER_SECONDS, MESSAGES_CONSUMED
 from teleservices.shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -121,8 +122,10 @@ class MessageConsumer:
         while True:
             attempt += 1
             try:
-                await self._handle_once(envelope, handler)
+                with HANDLER_SECONDS.labels(self.name).time():
+                    applied = await self._handle_once(envelope, handler)
                 self.processed += 1
+                MESSAGES_CONSUMED.labels(self.name, envelope.type, "applied" if applied else "duplicate").inc()
                 return
             except (TransientError, OSError, asyncpg.PostgresConnectionError,
                     asyncpg.InterfaceError, asyncpg.SerializationError, asyncpg.DeadlockDetectedError) as exc:
@@ -137,7 +140,8 @@ class MessageConsumer:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
 
-    async def _handle_once(self, envelope: Envelope, handler: Handler) -> None:
+    async def _handle_once(self, envelope: Envelope, handler: Handler) -> bool:
+        """Apply the message unless it was already; return whether it was applied now."""
         async with self.db.transaction() as conn:
             first_time = await conn.fetchval(
                 "INSERT INTO processed_messages (consumer, event_id) VALUES ($1, $2)"
@@ -145,8 +149,9 @@ class MessageConsumer:
                 self.name, envelope.event_id,
             )
             if not first_time:
-                return
+                return False
             await handler(envelope.open(), HandlerContext(conn=conn, envelope=envelope))
+            return True
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], envelope: Envelope | None, error: str) -> None:
         """Keep the failing message with its error, publish it to the dead-letter topic, and move on."""
@@ -170,6 +175,7 @@ class MessageConsumer:
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("dead-lettering failed, retrying", extra={"consumer": self.name, "error": repr(exc)})
                 await asyncio.sleep(1.0)
+        MESSAGES_CONSUMED.labels(self.name, envelope.type if envelope else "unreadable", "dead_lettered").inc()
         log.error("message dead-lettered", extra={"consumer": self.name, "topic": record.topic,
                                                   "partition": record.partition, "offset": record.offset,
                                                   "error": error[:500]})

@@ -14,6 +14,7 @@ from aiokafka.errors import KafkaError
 from teleservices.shared.db import Database
 from teleservices.shared.messages.envelope import Envelope
 from teleservices.shared.messages.topics import Topic
+from teleservices.shared.metrics import OUTBOX_PENDING, OUTBOX_PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 10.0)
                 continue
             if published < self.batch_size:
+                await self.measure_pending()
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=1.0)
@@ -108,4 +110,12 @@ class OutboxRelay:
             await asyncio.gather(*sent)
             await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
                                [row["id"] for row in rows])
+        OUTBOX_PUBLISHED.labels(self.db.schema).inc(len(rows))
         return len(rows)
+
+    async def measure_pending(self) -> int:
+        """Count the messages waiting for publication (exported as a gauge)."""
+        async with self.db.connection() as conn:
+            pending = int(await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+        OUTBOX_PENDING.labels(self.db.schema).set(pending)
+        return pending

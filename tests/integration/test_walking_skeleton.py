@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
+import sys
 import uuid
 from typing import Any
 
@@ -107,3 +110,33 @@ def _show_logs_on_failure(request: pytest.FixtureRequest, platform: PlatformUnde
     if report is not None and report.failed:
         for name, process in platform.processes.items():
             print(f"--- {name} ---\n{process.log_tail()}")
+
+
+async def _duplicates_seen(platform: PlatformUnderTest, service: str) -> float:
+    async with platform.client(service) as api:
+        metrics = (await api.get("/metrics")).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+               if line.startswith("messages_consumed_total{") and 'outcome="duplicate"' in line)
+
+
+async def test_a_replay_of_every_message_changes_nothing(platform: PlatformUnderTest, smtp_sink: SmtpSink) -> None:
+    platform.start("accounts", "notifier")
+    email = f"parent.{uuid.uuid4().hex[:8]}@exemple.fr"
+    account_id = await _new_account(platform, email)
+    notification_id = await _notify(platform, account_id)
+    await eventually(lambda: _notified(platform, account_id))
+
+    env = {**os.environ, **platform.env, "TELESERVICES_ACCOUNTS_URL": platform.processes["accounts"].url,
+           "TELESERVICES_NOTIFIER_URL": platform.processes["notifier"].url}
+    for service in ("accounts", "notifier"):
+        replayed = subprocess.run(
+            [sys.executable, "-m", "teleservices.shared.cli", "replay", service, "--since", "2020-01-01T00:00:00Z"],
+            env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert replayed.returncode == 0, replayed.stderr
+        assert "messages remis en publication" in replayed.stdout
+
+    await eventually(lambda: _duplicates_seen(platform, "notifier"))
+    await eventually(lambda: _duplicates_seen(platform, "accounts"))
+    account = await _account(platform, account_id)
+    assert [(h["previous_state"], h["state"]) for h in account["history"]] == [("Non notifié", "Notifié")]
+    _assert_one_letter(smtp_sink, email, notification_id)

@@ -224,6 +224,15 @@ def test_secrets_come_from_the_environment_never_from_the_file() -> None:
     assert INTERPOLATION.fullmatch(services()["postgres"]["environment"]["POSTGRES_PASSWORD"])
 
 
+def test_the_command_line_inside_a_container_reaches_every_service() -> None:
+    for name, svc in built_here().items():
+        env = environment(svc)
+        for service in SERVICES:
+            key = f"TELESERVICES_{service.upper().replace('-', '_')}_URL"
+            port = http_port(service, environment(services()[service]))
+            assert env.get(key) == f"http://{service}:{port}", f"{name}: {key}"
+
+
 def test_notifier_sends_to_mailpit_by_default() -> None:
     env = environment(services()["notifier"])
     assert "mailpit" in env["TELESERVICES_NOTIFIER_SMTP_HOST"]
