@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import subprocess
 import sys
 import uuid
 from typing import Any
@@ -129,11 +128,12 @@ async def test_a_replay_of_every_message_changes_nothing(platform: PlatformUnder
     env = {**os.environ, **platform.env, "TELESERVICES_ACCOUNTS_URL": platform.processes["accounts"].url,
            "TELESERVICES_NOTIFIER_URL": platform.processes["notifier"].url}
     for service in ("accounts", "notifier"):
-        replayed = subprocess.run(
-            [sys.executable, "-m", "teleservices.shared.cli", "replay", service, "--since", "2020-01-01T00:00:00Z"],
-            env=env, capture_output=True, text=True, timeout=60, check=False)
-        assert replayed.returncode == 0, replayed.stderr
-        assert "messages remis en publication" in replayed.stdout
+        replay = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "teleservices.shared.cli", "replay", service, "--since", "2020-01-01T00:00:00Z",
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(replay.communicate(), 60)
+        assert replay.returncode == 0, err.decode()
+        assert "messages remis en publication" in out.decode()
 
     await eventually(lambda: _duplicates_seen(platform, "notifier"))
     await eventually(lambda: _duplicates_seen(platform, "accounts"))
