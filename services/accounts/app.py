@@ -6,24 +6,49 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from teleservices.accounts.api import router
-from teleservices.accounts.service import AccountsService
+from teleservices.accounts import api
+from teleservices.accounts.actions import StaffActions
+from teleservices.accounts.delivery import DeliveryResults
+from teleservices.accounts.establishments import Establishments
+from teleservices.accounts.lifecycle import PortalActivity, SiecleChanges
 from teleservices.accounts.settings import AccountsSettings
+from teleservices.shared.kafka.consumer import Handlers
+from teleservices.shared.messages import portal, siecle
 from teleservices.shared.messages.catalog import NotificationDelivered, NotificationFailed
-from teleservices.shared.messages.topics import NOTIFIER_EVENTS
+from teleservices.shared.messages.topics import NOTIFIER_EVENTS, PORTAL_EVENTS, SYNC_EVENTS
 from teleservices.shared.runtime import ServiceRuntime
 from teleservices.shared.web import create_service_app
 
 
+def handlers(settings: AccountsSettings) -> dict[str, Handlers]:
+    """Which handler serves which message, per consumer group: the table to read."""
+    delivery, sync, family = DeliveryResults(settings), SiecleChanges(), PortalActivity()
+    return {
+        "delivery-results": {NotificationDelivered: delivery.delivered, NotificationFailed: delivery.failed},
+        "siecle-changes": {
+            siecle.EleveArrived: sync.eleve_arrived, siecle.EleveChanged: sync.eleve_changed,
+            siecle.EleveLeft: sync.eleve_left, siecle.PersonneChanged: sync.personne_changed,
+            siecle.LienAdded: sync.lien_added, siecle.LienChanged: sync.lien_changed,
+            siecle.LienRemoved: sync.lien_removed,
+        },
+        "portal-activity": {
+            portal.FirstConnectionCompleted: family.first_connection,
+            portal.ActivationConfirmed: family.activation_confirmed, portal.EmailValidated: family.email_validated,
+            portal.LoggedIn: family.logged_in, portal.AccountsGrouped: family.accounts_grouped,
+        },
+    }
+
+
+TOPICS = {"delivery-results": [NOTIFIER_EVENTS], "siecle-changes": [SYNC_EVENTS], "portal-activity": [PORTAL_EVENTS]}
+
+
 def create_app(settings: AccountsSettings) -> FastAPI:
-    """Wire the accounts service: its runtime, its handlers, its API."""
+    """Wire the accounts service: its runtime, its consumers, its API."""
     runtime = ServiceRuntime("accounts", settings, migrations=Path(__file__).parent / "migrations")
-    service = AccountsService(runtime.db, settings)
-    runtime.consume("delivery-results", [NOTIFIER_EVENTS], {
-        NotificationDelivered: service.notification_delivered,  # type: ignore[dict-item]
-        NotificationFailed: service.notification_failed,  # type: ignore[dict-item]
-    })
+    for group, table in handlers(settings).items():
+        runtime.consume(group, TOPICS[group], table)
     app = create_service_app(runtime, title="Téléservices — comptes")
-    app.state.accounts = service
-    app.include_router(router)
+    app.state.actions = StaffActions(runtime.db, settings)
+    app.state.establishments = Establishments(runtime.db)
+    api.install(app)
     return app

@@ -11,6 +11,7 @@ import asyncpg
 from teleservices.accounts.domain.identifiers import identifier
 from teleservices.accounts.domain.model import Account, AccountState
 from teleservices.shared.messages.catalog import Channel, Population
+from teleservices.shared.messages.siecle import EleveData, PersonneData
 
 
 class NotFound(LookupError):
@@ -21,13 +22,47 @@ class AlreadyExists(ValueError):
     """A row with that key exists."""
 
 
-async def add_establishment(conn: asyncpg.Connection, uai: str, name: str, academy: str, town: str | None) -> None:
+class Conflict(RuntimeError):
+    """Another transaction changed the row first."""
+
+
+ESTABLISHMENT_FIELDS = ("name", "type", "town", "address_lines", "phone", "emails", "chef_civilite", "chef_nom",
+                        "annee_scolaire", "modules", "perimetres")
+
+
+async def ensure_academy(conn: asyncpg.Connection, code: str) -> None:
+    """Create the academy row if it does not exist."""
+    await conn.execute("INSERT INTO academies (code) VALUES ($1) ON CONFLICT DO NOTHING", code)
+
+
+async def get_academy(conn: asyncpg.Connection, code: str) -> asyncpg.Record:
+    """One academy's lists and switches."""
+    row = await conn.fetchrow("SELECT * FROM academies WHERE code = $1", code)
+    if row is None:
+        raise NotFound(code)
+    return row
+
+
+async def add_establishment(conn: asyncpg.Connection, uai: str, academy: str, fields: dict[str, Any]) -> None:
     """Create an establishment."""
+    await ensure_academy(conn, academy)
+    columns = [f for f in ESTABLISHMENT_FIELDS if fields.get(f) is not None]
+    placeholders = ", ".join(f"${i}" for i in range(3, len(columns) + 3))
     try:
-        await conn.execute("INSERT INTO establishments (uai, name, academy, town) VALUES ($1, $2, $3, $4)",
-                           uai, name, academy, town)
+        await conn.execute(
+            f"INSERT INTO establishments (uai, academy{''.join(', ' + c for c in columns)})"
+            f" VALUES ($1, $2{', ' + placeholders if columns else ''})",
+            uai, academy, *(fields[c] for c in columns))
     except asyncpg.UniqueViolationError as exc:
         raise AlreadyExists(uai) from exc
+
+
+async def update_establishment(conn: asyncpg.Connection, uai: str, fields: dict[str, Any]) -> None:
+    """Change some of an establishment's descriptive fields."""
+    columns = [f for f in fields if f in ESTABLISHMENT_FIELDS or f in ("open_services", "settings")]
+    if columns:
+        sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(columns, start=2))
+        await conn.execute(f"UPDATE establishments SET {sets} WHERE uai = $1", uai, *(fields[c] for c in columns))
 
 
 async def get_establishment(conn: asyncpg.Connection, uai: str, for_update: bool = False) -> asyncpg.Record:
@@ -39,9 +74,10 @@ async def get_establishment(conn: asyncpg.Connection, uai: str, for_update: bool
     return row
 
 
-async def activate_establishment(conn: asyncpg.Connection, uai: str, at: datetime) -> None:
-    """Record that the establishment activated téléservices (first time only)."""
-    await conn.execute("UPDATE establishments SET activated_at = coalesce(activated_at, $2) WHERE uai = $1", uai, at)
+async def activate_establishment(conn: asyncpg.Connection, uai: str, at: datetime, open_services: list[str]) -> None:
+    """Record that the establishment activated téléservices, with the services open by default."""
+    await conn.execute("UPDATE establishments SET activated_at = $2, open_services = $3"
+                       " WHERE uai = $1 AND activated_at IS NULL", uai, at, open_services)
 
 
 async def allocate_identifier(conn: asyncpg.Connection, academy: str, base: str) -> str:
@@ -59,49 +95,166 @@ async def allocate_identifier(conn: asyncpg.Connection, academy: str, base: str)
         number += 1
 
 
-async def insert_account(conn: asyncpg.Connection, account: Account, person: dict[str, Any]) -> None:
-    """Store a new account with the person it belongs to."""
+async def upsert_eleve(conn: asyncpg.Connection, uai: str, eleve: EleveData) -> None:
+    """Store a pupil as SIECLE describes him now (back in the establishment if he had left)."""
     await conn.execute(
-        "INSERT INTO accounts (id, uai, population, identifiant, state, civilite, nom, prenom, email, address_lines)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        account.id, account.uai, account.population.value, account.identifiant, account.state.value,
-        person.get("civilite"), person["nom"], person["prenom"], person.get("email"),
-        list(person.get("address_lines") or []),
-    )
+        "INSERT INTO eleves (uai, eleve_id, ine, nom, prenom, date_naissance, division, groupes, code_mef,"
+        " libelle_mef, code_regime, email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        " ON CONFLICT (uai, eleve_id) DO UPDATE SET ine = $3, nom = $4, prenom = $5, date_naissance = $6,"
+        " division = $7, groupes = $8, code_mef = $9, libelle_mef = $10, code_regime = $11, email = $12,"
+        " left_at = NULL",
+        uai, eleve.eleve_id, eleve.ine, eleve.nom, eleve.prenom, eleve.date_naissance, eleve.division,
+        list(eleve.groupes), eleve.code_mef, eleve.libelle_mef, eleve.code_regime, eleve.email)
 
 
-def _account(row: asyncpg.Record) -> Account:
+async def mark_eleve_left(conn: asyncpg.Connection, uai: str, eleve_id: str, at: datetime) -> None:
+    """Record a pupil's departure."""
+    await conn.execute("UPDATE eleves SET left_at = $3 WHERE uai = $1 AND eleve_id = $2", uai, eleve_id, at)
+
+
+async def get_eleve(conn: asyncpg.Connection, uai: str, eleve_id: str) -> asyncpg.Record:
+    """One pupil."""
+    row = await conn.fetchrow("SELECT * FROM eleves WHERE uai = $1 AND eleve_id = $2", uai, eleve_id)
+    if row is None:
+        raise NotFound(f"{uai}/{eleve_id}")
+    return row
+
+
+async def upsert_personne(conn: asyncpg.Connection, uai: str, personne: PersonneData) -> None:
+    """Store a person as SIECLE describes him now."""
+    await conn.execute(
+        "INSERT INTO personnes (uai, personne_id, civilite, nom, prenom, email, address_lines, telephones)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (uai, personne_id) DO UPDATE SET civilite = $3,"
+        " nom = $4, prenom = $5, email = $6, address_lines = $7, telephones = $8",
+        uai, personne.personne_id, personne.civilite, personne.nom, personne.prenom, personne.email,
+        list(personne.address_lines), list(personne.telephones))
+
+
+async def get_personne(conn: asyncpg.Connection, uai: str, personne_id: str) -> asyncpg.Record:
+    """One person."""
+    row = await conn.fetchrow("SELECT * FROM personnes WHERE uai = $1 AND personne_id = $2", uai, personne_id)
+    if row is None:
+        raise NotFound(f"{uai}/{personne_id}")
+    return row
+
+
+async def set_lien(conn: asyncpg.Connection, uai: str, eleve_id: str, personne_id: str, niveau: int | None) -> None:
+    """Record a person's responsibility for a pupil."""
+    await conn.execute(
+        "INSERT INTO liens (uai, eleve_id, personne_id, niveau_responsabilite) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (uai, eleve_id, personne_id) DO UPDATE SET niveau_responsabilite = $4",
+        uai, eleve_id, personne_id, niveau)
+
+
+async def remove_lien(conn: asyncpg.Connection, uai: str, eleve_id: str, personne_id: str) -> None:
+    """Forget a person's responsibility for a pupil."""
+    await conn.execute("DELETE FROM liens WHERE uai = $1 AND eleve_id = $2 AND personne_id = $3",
+                       uai, eleve_id, personne_id)
+
+
+async def legal_representatives(conn: asyncpg.Connection, uai: str, eleve_id: str) -> list[str]:
+    """The ids of the pupil's légal representatives."""
+    rows = await conn.fetch("SELECT personne_id FROM liens WHERE uai = $1 AND eleve_id = $2"
+                            " AND niveau_responsabilite = 1", uai, eleve_id)
+    return [r["personne_id"] for r in rows]
+
+
+def account_from_row(row: asyncpg.Record) -> Account:
+    """An account from its row."""
     return Account(
         id=row["id"], uai=row["uai"], population=Population(row["population"]), identifiant=row["identifiant"],
         state=AccountState(row["state"]), notified_at=row["notified_at"],
         notification_channel=Channel(row["notification_channel"]) if row["notification_channel"] else None,
+        last_access_at=row["last_access_at"], email=row["email"], email_validated=row["email_validated"],
+        continuity=row["continuity"], closed_at=row["closed_at"],
     )
+
+
+async def insert_account(conn: asyncpg.Connection, account: Account) -> None:
+    """Store a new account."""
+    await conn.execute(
+        "INSERT INTO accounts (id, uai, population, identifiant, state, continuity) VALUES ($1, $2, $3, $4, $5, $6)",
+        account.id, account.uai, account.population.value, account.identifiant, account.state.value,
+        account.continuity)
 
 
 async def load_account(conn: asyncpg.Connection, account_id: uuid.UUID,
                        for_update: bool = False) -> tuple[Account, asyncpg.Record]:
-    """An account and its row (person fields, sealed password)."""
+    """An account and its row (sealed password, version)."""
     row = await conn.fetchrow(
-        "SELECT * FROM accounts WHERE id = $1" + (" FOR UPDATE" if for_update else ""), account_id)
+        "SELECT * FROM accounts WHERE id = $1" + (" FOR UPDATE NOWAIT" if for_update else ""), account_id)
     if row is None:
         raise NotFound(str(account_id))
-    return _account(row), row
+    return account_from_row(row), row
 
 
 async def save_account(conn: asyncpg.Connection, account: Account, actor: str,
-                       sealed_temp_password: str | None = None) -> None:
-    """Write the account's state and the history of the changes it recorded."""
+                       sealed_temp_password: str | None = None, clear_temp_password: bool = False) -> None:
+    """Write the account and the history of the changes it recorded."""
     await conn.execute(
-        "UPDATE accounts SET state = $2, notified_at = $3, notification_channel = $4, version = version + 1,"
-        " sealed_temp_password = coalesce($5, sealed_temp_password) WHERE id = $1",
+        "UPDATE accounts SET state = $2, notified_at = $3, notification_channel = $4, last_access_at = $5,"
+        " email = $6, email_validated = $7, continuity = $8, closed_at = $9, version = version + 1,"
+        " sealed_temp_password = CASE WHEN $11 THEN NULL ELSE coalesce($10, sealed_temp_password) END"
+        " WHERE id = $1",
         account.id, account.state.value, account.notified_at,
-        account.notification_channel.value if account.notification_channel else None, sealed_temp_password,
+        account.notification_channel.value if account.notification_channel else None, account.last_access_at,
+        account.email, account.email_validated, account.continuity, account.closed_at, sealed_temp_password,
+        clear_temp_password,
     )
     for change in account.changes:
         await conn.execute(
             "INSERT INTO account_history (account_id, previous_state, state, cause, actor, at)"
             " VALUES ($1, $2, $3, $4, $5, $6)",
             account.id, change.previous.value, change.state.value, change.cause, actor, change.at)
+    account.changes.clear()
+
+
+async def attach(conn: asyncpg.Connection, account_id: uuid.UUID, uai: str, eleve_id: str,
+                 personne_id: str | None, population: Population) -> None:
+    """Give an account access to a pupil of an establishment."""
+    await conn.execute(
+        "INSERT INTO rattachements (account_id, uai, eleve_id, personne_id, population) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (account_id, uai, eleve_id) DO UPDATE SET detached_at = NULL, personne_id = $4",
+        account_id, uai, eleve_id, personne_id, population.value)
+
+
+async def detach(conn: asyncpg.Connection, account_id: uuid.UUID, uai: str, eleve_id: str, at: datetime) -> None:
+    """Detach an account from a pupil (departure): it stays, for continuity, until it expires."""
+    await conn.execute("UPDATE rattachements SET detached_at = $4 WHERE account_id = $1 AND uai = $2"
+                       " AND eleve_id = $3 AND detached_at IS NULL", account_id, uai, eleve_id, at)
+
+
+async def open_account_for(conn: asyncpg.Connection, uai: str, eleve_id: str, population: Population,
+                           personne_id: str | None = None) -> uuid.UUID | None:
+    """The open account attached to this pupil (and person) in this establishment, if any."""
+    value = await conn.fetchval(
+        "SELECT r.account_id FROM rattachements r JOIN accounts a ON a.id = r.account_id"
+        " WHERE r.uai = $1 AND r.eleve_id = $2 AND r.population = $3 AND coalesce(r.personne_id, '') = $4"
+        " AND r.detached_at IS NULL AND a.closed_at IS NULL",
+        uai, eleve_id, population.value, personne_id or "")
+    return value if isinstance(value, uuid.UUID) else None
+
+
+async def accounts_of_eleve(conn: asyncpg.Connection, uai: str, eleve_id: str) -> list[asyncpg.Record]:
+    """Every open account attached to a pupil in an establishment (his own and his representatives')."""
+    return list(await conn.fetch(
+        "SELECT r.account_id, r.population, r.personne_id FROM rattachements r JOIN accounts a ON a.id = r.account_id"
+        " WHERE r.uai = $1 AND r.eleve_id = $2 AND r.detached_at IS NULL AND a.closed_at IS NULL", uai, eleve_id))
+
+
+async def rattachements_of(conn: asyncpg.Connection, account_id: uuid.UUID) -> list[asyncpg.Record]:
+    """Where an account gives access, attached or not."""
+    return list(await conn.fetch("SELECT * FROM rattachements WHERE account_id = $1 ORDER BY uai, eleve_id",
+                                 account_id))
+
+
+async def account_visible_from(conn: asyncpg.Connection, account_id: uuid.UUID, uais: tuple[str, ...] | None) -> bool:
+    """Whether staff of these establishments (None: every one) may see the account."""
+    if uais is None:
+        return bool(await conn.fetchval("SELECT true FROM accounts WHERE id = $1", account_id))
+    return bool(await conn.fetchval(
+        "SELECT true FROM rattachements WHERE account_id = $1 AND uai = ANY($2::text[]) LIMIT 1",
+        account_id, list(uais)))
 
 
 async def insert_notification(conn: asyncpg.Connection, notification_id: uuid.UUID, account_id: uuid.UUID,
@@ -112,11 +265,10 @@ async def insert_notification(conn: asyncpg.Connection, notification_id: uuid.UU
         notification_id, account_id, channel.value, variant, sealed_password)
 
 
-async def load_notification(conn: asyncpg.Connection, notification_id: uuid.UUID) -> asyncpg.Record:
-    """One notification, locked for its settlement."""
-    row = await conn.fetchrow("SELECT * FROM notifications WHERE id = $1 FOR UPDATE", notification_id)
-    if row is None:
-        raise NotFound(str(notification_id))
+async def find_notification(conn: asyncpg.Connection, notification_id: uuid.UUID) -> asyncpg.Record | None:
+    """One notification letter, locked for its settlement (None for other emails)."""
+    row: asyncpg.Record | None = await conn.fetchrow("SELECT * FROM notifications WHERE id = $1 FOR UPDATE",
+                                                     notification_id)
     return row
 
 

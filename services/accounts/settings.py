@@ -14,3 +14,8 @@ class AccountsSettings(ServiceSettings):
 
     http_port: int = 8010
     portal_url: str = "http://127.0.0.1:8001"
+    activation_link_ttl_s: int = 72 * 3600
+    notified_expiry_days: int = 92
+    """Notifié / En cours d'activation accounts are deleted this long after their last notification."""
+    unused_expiry_days: int = 365
+    """Utilisé accounts are deleted after this long without a login."""

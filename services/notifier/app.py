@@ -18,5 +18,5 @@ def create_app(settings: NotifierSettings) -> FastAPI:
     """Wire the notifier: a consumer group on the job topic; health and metrics over HTTP."""
     runtime = ServiceRuntime("notifier", settings, migrations=Path(__file__).parent / "migrations")
     notifier = Notifier(settings)
-    runtime.consume("jobs", [NOTIFIER_JOBS], {SendNotification: notifier.send_notification})  # type: ignore[dict-item]
+    runtime.consume("jobs", [NOTIFIER_JOBS], {SendNotification: notifier.send_notification})
     return create_service_app(runtime, title="Téléservices — notifications")

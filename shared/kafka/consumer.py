@@ -7,6 +7,7 @@ import base64
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -41,7 +42,8 @@ class HandlerContext:
         await enqueue(self.conn, topic, key, envelope)
 
 
-Handler = Callable[[Message, HandlerContext], Awaitable[None]]
+Handler = Callable[[Any, HandlerContext], Awaitable[None]]
+"""Takes the typed message its table entry names (Any: a table maps each type to its own handler)."""
 Handlers = Mapping[type[Message], Handler]
 
 

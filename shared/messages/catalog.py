@@ -58,8 +58,38 @@ class SendNotification(Command):
     establishment_name: str
     services_url: str
     recipient: Recipient
+    eleve_nom: str | None = None
+    eleve_prenom: str | None = None
+    division: str | None = None
     sealed_password: str | None = None
     """The temporary password sealed with the transit key (never in clear on a topic)."""
+
+
+@message("notifier.SendActivationEmail")
+class SendActivationEmail(Command):
+    """Send (again) a representative's activation link to the address he gave or staff corrected."""
+
+    notification_id: uuid.UUID
+    account_id: uuid.UUID
+    uai: str
+    identifiant: str
+    establishment_name: str
+    email: str
+    activation_url: str
+
+
+@message("notifier.SendFreeEmail")
+class SendFreeEmail(Command):
+    """Send a free email written by staff to one person (each recipient gets his own)."""
+
+    notification_id: uuid.UUID
+    account_id: uuid.UUID
+    uai: str
+    establishment_name: str
+    reply_to: str | None
+    email: str
+    subject: str
+    body: str
 
 
 @message("notifier.NotificationDelivered")

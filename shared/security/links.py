@@ -18,6 +18,7 @@ class LinkPurpose(StrEnum):
     activation = "activation"
     email_validation = "email_validation"
     password_reset = "password_reset"  # noqa: S105 — not a secret
+    simulation = "simulation"
 
 
 class LinkRejected(ValueError):

@@ -20,6 +20,29 @@ class Role(StrEnum):
     operateur_academique = "operateur_academique"
 
 
+class Menu(StrEnum):
+    """The menus of Administration Téléservices a head may delegate (like DELEG-CE)."""
+
+    gestion_services = "gestion_services"
+    parametrage = "parametrage"
+    acces_responsables = "acces_responsables"
+    acces_eleves = "acces_eleves"
+    statistiques = "statistiques"
+    imports = "imports"
+
+    @property
+    def label(self) -> str:
+        """The menu's name in the staff UI."""
+        return _MENU_LABELS[self]
+
+
+_MENU_LABELS = {
+    Menu.gestion_services: "Gestion des services", Menu.parametrage: "Paramétrage",
+    Menu.acces_responsables: "Accès des responsables", Menu.acces_eleves: "Accès des élèves",
+    Menu.statistiques: "Statistiques", Menu.imports: "Imports",
+}
+
+
 class StaffPrincipal(BaseModel):
     """A staff member acting now: identity, role, establishments, delegated menus."""
 

@@ -65,7 +65,7 @@ async def _record(event: PupilCounted, ctx: HandlerContext) -> None:
 
 def _consumer(db: Database, kafka: KafkaSettings, name: str = "test.counter") -> MessageConsumer:
     return MessageConsumer(name=name, db=db, kafka=kafka, topics=[SYNC_EVENTS],
-                           handlers={PupilCounted: _record}, retry_delay_s=0.01)  # type: ignore[dict-item]
+                           handlers={PupilCounted: _record}, retry_delay_s=0.01)
 
 
 async def _counted(db: Database) -> list[int]:
@@ -117,7 +117,7 @@ async def test_offsets_are_committed_only_after_processing(db: Database, kafka: 
         await asyncio.sleep(3600)
 
     first = MessageConsumer(name="test.counter", db=db, kafka=kafka, topics=[SYNC_EVENTS],
-                            handlers={PupilCounted: stuck})  # type: ignore[dict-item]
+                            handlers={PupilCounted: stuck})
     task = asyncio.create_task(first.run())
     await asyncio.wait_for(gate.wait(), 60)
     task.cancel()  # the worker dies mid-handler: its transaction rolls back, its offset was never committed

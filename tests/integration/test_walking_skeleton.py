@@ -14,6 +14,7 @@ import pytest
 from teleservices.shared.embedded.mailbox import SmtpSink
 from teleservices.shared.security.passwords import TEMPORARY_PASSWORD_ALPHABET
 from tests.support.platform import PlatformUnderTest
+from tests.support.siecle import family
 from tests.support.waiting import eventually
 
 UAI = "0540001A"
@@ -25,11 +26,16 @@ async def _new_account(platform: PlatformUnderTest, email: str) -> str:
             "uai": UAI, "name": "Collège Langevin Wallon", "academy": "NANCY-METZ"})
         assert created.status_code == 201, created.text
         assert (await api.post(f"/api/v1/establishments/{UAI}/activation")).status_code == 204
-        account = await api.post(f"/api/v1/establishments/{UAI}/accounts", json={
-            "population": "responsable", "civilite": "M.", "nom": "Dupont", "prenom": "Philippe", "email": email})
-        assert account.status_code == 201, account.text
-        assert account.json()["identifiant"] == "philippe.dupont1"
-        return str(account.json()["id"])
+        await platform.enrol(UAI, [family(parents=(("Philippe", email),))])
+
+        async def representative_account() -> list[dict[str, Any]]:
+            listed = await api.get(f"/api/v1/establishments/{UAI}/accounts", params={"population": "responsable"})
+            return list(listed.json()["accounts"])
+
+        [account] = await eventually(representative_account)
+        assert account["identifiant"] == "philippe.dupont1"
+        assert account["state"] == "Non notifié"
+        return str(account["id"])
 
 
 async def _notify(platform: PlatformUnderTest, account_id: str) -> str:
@@ -74,6 +80,7 @@ async def test_an_account_notified_by_email_becomes_notifie(platform: PlatformUn
     assert account["notification_channel"] == "email"
     assert account["notified_at"] is not None
     assert [(h["previous_state"], h["state"]) for h in account["history"]] == [("Non notifié", "Notifié")]
+    assert [a["action"] for a in account["audit"]] == ["notifier"]
     _assert_one_letter(smtp_sink, email, notification_id)
 
 

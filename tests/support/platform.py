@@ -14,6 +14,7 @@ from teleservices.shared.embedded.brokers import free_port
 from teleservices.shared.embedded.processes import ServiceProcess
 from teleservices.shared.security.staff import Role, StaffPrincipal, issue_staff_token
 from tests.support.infrastructure import session_timeout_ms
+from tests.support.siecle import Family, arrival_events, publish_siecle
 
 OPERATOR = StaffPrincipal(user_id="op-test", display_name="Opérateur de test", role=Role.operateur_academique)
 
@@ -25,6 +26,8 @@ class PlatformUnderTest:
                  topic_prefix: str, smtp_port: int):
         self.workdir = workdir
         self.database_url = database_url
+        self.bootstrap_servers = bootstrap_servers
+        self.topic_prefix = topic_prefix
         self.staff_key = secrets.token_urlsafe(48)
         self.env = {
             "TELESERVICES_ENVIRONMENT": "test",
@@ -64,6 +67,10 @@ class PlatformUnderTest:
         """Stop every process."""
         for process in self.processes.values():
             process.stop()
+
+    async def enrol(self, uai: str, families: list[Family]) -> None:
+        """Feed SIECLE arrivals for these families, as an import would."""
+        await publish_siecle(self.bootstrap_servers, self.topic_prefix, uai, arrival_events(uai, families))
 
     def token(self, principal: StaffPrincipal = OPERATOR) -> str:
         """A staff token the services accept."""

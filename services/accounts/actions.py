@@ -1,0 +1,236 @@
+"""Staff actions on one account (guide §3.2, §4.2): each checks scope and state, is audited, emits its events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from teleservices.accounts import audit, events, lifecycle
+from teleservices.accounts import repository as repo
+from teleservices.accounts.domain.model import Account, AccountState, ActionRefused
+from teleservices.accounts.permissions import accounts_menu, require_menu
+from teleservices.accounts.settings import AccountsSettings
+from teleservices.shared.db import Database
+from teleservices.shared.messages.catalog import (
+    Channel,
+    Population,
+    Recipient,
+    SendActivationEmail,
+    SendFreeEmail,
+    SendNotification,
+)
+from teleservices.shared.messages.topics import NOTIFIER_JOBS
+from teleservices.shared.security.links import LinkPurpose, issue_link_token
+from teleservices.shared.security.passwords import new_temporary_password
+from teleservices.shared.security.sealing import seal, unseal
+from teleservices.shared.security.staff import StaffPrincipal
+
+
+class Busy(RuntimeError):
+    """Another action holds the account right now."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """An account as seen from one establishment: the attachment staff act through."""
+
+    account: Account
+    row: asyncpg.Record
+    uai: str
+    eleve_id: str
+    personne_id: str | None
+    establishment: asyncpg.Record
+
+
+@dataclass
+class StaffActions:
+    """Everything staff can do on one account, in the guide's words."""
+
+    db: Database
+    settings: AccountsSettings
+
+    def _key(self, name: str) -> str:
+        return str(getattr(self.settings.secrets, name).get_secret_value())
+
+    @asynccontextmanager
+    async def _acting(self, staff: StaffPrincipal,
+                      account_id: uuid.UUID) -> AsyncIterator[tuple[asyncpg.Connection, Scope]]:
+        """Open a transaction on a visible account, locked (a concurrent action gets Busy, not a wait)."""
+        async with self.db.transaction() as conn:
+            scope = await self._scope(conn, staff, account_id, lock=True)
+            yield conn, scope
+
+    async def _scope(self, conn: asyncpg.Connection, staff: StaffPrincipal, account_id: uuid.UUID,
+                     lock: bool = False) -> Scope:
+        rows = await repo.rattachements_of(conn, account_id)
+        visible = [r for r in rows if staff.may_act_on(r["uai"])]
+        if not visible:
+            raise repo.NotFound(str(account_id))
+        require_menu(staff, accounts_menu(visible[0]["population"]))
+        attached = [r for r in visible if r["detached_at"] is None] or visible
+        chosen = attached[0]
+        try:
+            account, row = await repo.load_account(conn, account_id, for_update=lock)
+        except asyncpg.LockNotAvailableError as exc:
+            raise Busy(str(account_id)) from exc
+        establishment = await repo.get_establishment(conn, chosen["uai"])
+        if establishment["activated_at"] is None:
+            raise ActionRefused("uai", "les téléservices ne sont pas activés pour cet établissement")
+        if account.closed_at is not None:
+            raise ActionRefused("etat", "ce compte a été supprimé")
+        return Scope(account, row, chosen["uai"], chosen["eleve_id"], chosen["personne_id"], establishment)
+
+    async def recipient(self, conn: asyncpg.Connection, scope: Scope) -> tuple[Recipient, asyncpg.Record]:
+        """The person a letter goes to, with the address shown in « Adresse / Courriel »."""
+        eleve = await repo.get_eleve(conn, scope.uai, scope.eleve_id)
+        if scope.account.population is Population.eleve:
+            person: Any = eleve
+            civilite, address = None, ()
+        else:
+            person = await repo.get_personne(conn, scope.uai, scope.personne_id or "")
+            civilite, address = person["civilite"], tuple(person["address_lines"])
+        account = scope.account
+        email = account.email if account.email_validated and account.email else person["email"]
+        return Recipient(civilite=civilite, nom=person["nom"], prenom=person["prenom"], email=email,
+                         address_lines=address), eleve
+
+    async def notify(self, staff: StaffPrincipal, account_id: uuid.UUID, channel: Channel,
+                     reset_password: bool = False) -> uuid.UUID:
+        """Notify, renotify, or reset and notify: the binding table decides password and letter."""
+        async with self._acting(staff, account_id) as (conn, scope):
+            notification_id = await self._launch(conn, scope, channel, reset_password)
+            await audit.record(conn, staff, "reinitialiser_et_notifier" if reset_password else "notifier",
+                               scope.uai, account_id, mode=channel.value, notification_id=str(notification_id))
+        return notification_id
+
+    async def _launch(self, conn: asyncpg.Connection, scope: Scope, channel: Channel,
+                      reset_password: bool) -> uuid.UUID:
+        account = scope.account
+        plan = account.plan_notification(channel, reset_password)
+        recipient, eleve = await self.recipient(conn, scope)
+        if channel is Channel.email and not recipient.email:
+            raise ActionRefused("mode", "aucune adresse de messagerie n'est connue pour ce compte")
+        password: str | None = None
+        if plan.new_password:
+            password = new_temporary_password()
+        elif plan.keeps_current_password and scope.row["sealed_temp_password"]:
+            password = unseal(self._key("at_rest_key"), scope.row["sealed_temp_password"], str(account.id))
+        at_rest = seal(self._key("at_rest_key"), password, str(account.id)) if plan.new_password and password else None
+        await repo.insert_notification(conn, plan.notification_id, account.id, channel, plan.variant.value, at_rest)
+        await events.emit(conn, SendNotification(
+            notification_id=plan.notification_id, account_id=account.id, uai=scope.uai,
+            population=account.population, channel=channel, variant=plan.variant, identifiant=account.identifiant,
+            establishment_name=scope.establishment["name"], services_url=self.settings.portal_url,
+            recipient=recipient, eleve_nom=eleve["nom"], eleve_prenom=eleve["prenom"], division=eleve["division"],
+            sealed_password=seal(self._key("transit_key"), password, str(plan.notification_id)) if password else None,
+        ), str(plan.notification_id), scope.uai, topic=NOTIFIER_JOBS)
+        return plan.notification_id
+
+    async def new_account(self, staff: StaffPrincipal, account_id: uuid.UUID, channel: Channel) -> dict[str, Any]:
+        """A new identifier and temporary password, notified at once (guide §3.2, §4.2)."""
+        async with self._acting(staff, account_id) as (conn, scope):
+            old = scope.account
+            at = lifecycle.now()
+            if old.population is Population.eleve:
+                await lifecycle.close_account(conn, old.id, "nouveau compte créé", actor=staff.user_id, at=at)
+            else:
+                await repo.detach(conn, old.id, scope.uai, scope.eleve_id, at)
+            new = await lifecycle.precreate(conn, scope.uai, scope.eleve_id, old.population, scope.personne_id)
+            if old.population is Population.responsable:
+                await conn.execute("INSERT INTO replacements (account_id, replaced_id) VALUES ($1, $2)", new.id, old.id)
+            new_scope = Scope(new, await conn.fetchrow("SELECT * FROM accounts WHERE id = $1", new.id), scope.uai,
+                              scope.eleve_id, scope.personne_id, scope.establishment)
+            notification_id = await self._launch(conn, new_scope, channel, reset_password=False)
+            await audit.record(conn, staff, "nouveau_compte", scope.uai, old.id, new_account_id=str(new.id),
+                               mode=channel.value)
+        return {"id": new.id, "identifiant": new.identifiant, "notification_id": notification_id}
+
+    async def simulate_access(self, staff: StaffPrincipal, account_id: uuid.UUID) -> str:
+        """A short-lived read-only link to the portal as this account (Utilisé only)."""
+        async with self._acting(staff, account_id) as (conn, scope):
+            scope.account.ensure_can_simulate()
+            token = issue_link_token(self._key("link_key"), account_id, LinkPurpose.simulation, ttl_s=600)
+            await audit.record(conn, staff, "simuler_acces", scope.uai, account_id)
+        return f"{self.settings.portal_url}/simulation?jeton={token}"
+
+    async def resend_activation(self, staff: StaffPrincipal, account_id: uuid.UUID, email: str | None) -> uuid.UUID:
+        """Send the activation link again, to a corrected address if given (En cours d'activation only)."""
+        async with self._acting(staff, account_id) as (conn, scope):
+            account = scope.account
+            account.ensure_can_resend_activation()
+            if email:
+                account.email, account.email_validated = email, False
+                await lifecycle.store(conn, account, actor=staff.user_id)
+            if not account.email:
+                raise ActionRefused("email", "aucune adresse de messagerie à valider n'est connue")
+            token = issue_link_token(self._key("link_key"), account_id, LinkPurpose.activation,
+                                     ttl_s=self.settings.activation_link_ttl_s)
+            notification_id = uuid.uuid4()
+            await events.emit(conn, SendActivationEmail(
+                notification_id=notification_id, account_id=account_id, uai=scope.uai,
+                identifiant=account.identifiant, establishment_name=scope.establishment["name"], email=account.email,
+                activation_url=f"{self.settings.portal_url}/activation?jeton={token}",
+            ), str(notification_id), scope.uai, topic=NOTIFIER_JOBS)
+            await audit.record(conn, staff, "renvoyer_courriel_activation", scope.uai, account_id,
+                               address_corrected=bool(email))
+        return notification_id
+
+    async def write_email(self, staff: StaffPrincipal, account_id: uuid.UUID, subject: str, body: str) -> uuid.UUID:
+        """A free email to the account's holder, at the address shown (guide §3.2, §4.2)."""
+        async with self.db.transaction() as conn:
+            scope = await self._scope(conn, staff, account_id)
+            recipient, _ = await self.recipient(conn, scope)
+            if not recipient.email:
+                raise ActionRefused("email", "aucune adresse de messagerie n'est connue pour ce compte")
+            notification_id = uuid.uuid4()
+            contact = (scope.establishment["settings"] or {}).get("contact", {}).get("adresse")
+            await events.emit(conn, SendFreeEmail(
+                notification_id=notification_id, account_id=account_id, uai=scope.uai,
+                establishment_name=scope.establishment["name"], reply_to=contact, email=recipient.email,
+                subject=subject, body=body), str(notification_id), scope.uai, topic=NOTIFIER_JOBS)
+            await audit.record(conn, staff, "ecrire_courriel", scope.uai, account_id,
+                               notification_id=str(notification_id))
+        return notification_id
+
+    async def temporary_password(self, staff: StaffPrincipal, account_id: uuid.UUID) -> str | None:
+        """The temporary password in force, readable until the account is activated (class lists)."""
+        async with self.db.transaction() as conn:
+            scope = await self._scope(conn, staff, account_id)
+            sealed = scope.row["sealed_temp_password"]
+            await audit.record(conn, staff, "consulter_mot_de_passe_provisoire", scope.uai, account_id)
+        if scope.account.state is not AccountState.notifie or not sealed:
+            return None
+        return unseal(self._key("at_rest_key"), sealed, str(account_id))
+
+    async def group(self, staff: StaffPrincipal, account_id: uuid.UUID, grouped_id: uuid.UUID) -> None:
+        """Group another child's representative account into this one (the other is closed)."""
+        async with self._acting(staff, account_id) as (conn, scope):
+            other = await self._scope(conn, staff, grouped_id, lock=True)
+            await self._ensure_grouping_allowed(conn, scope)
+            if Population.eleve in (scope.account.population, other.account.population):
+                raise ActionRefused("compte", "seuls les comptes responsables se regroupent")
+            await lifecycle.group_accounts(conn, account_id, grouped_id, actor=staff.user_id, at=lifecycle.now())
+            await audit.record(conn, staff, "regrouper", scope.uai, account_id, grouped_account_id=str(grouped_id))
+
+    async def ungroup(self, staff: StaffPrincipal, account_id: uuid.UUID, eleve_id: str) -> Account:
+        """Give one child of a grouped account its own account again (Non notifié, new identifier)."""
+        async with self._acting(staff, account_id) as (conn, _):
+            attached = [r for r in await repo.rattachements_of(conn, account_id)
+                        if r["detached_at"] is None and staff.may_act_on(r["uai"])]
+            row = next((r for r in attached if r["eleve_id"] == eleve_id), None)
+            if row is None or len(attached) < 2:
+                raise ActionRefused("eleve_id", "cet élève n'est pas regroupé sur ce compte")
+            await repo.detach(conn, account_id, row["uai"], eleve_id, lifecycle.now())
+            new = await lifecycle.precreate(conn, row["uai"], eleve_id, Population.responsable, row["personne_id"])
+            await audit.record(conn, staff, "degrouper", row["uai"], account_id, new_account_id=str(new.id))
+        return new
+
+    async def _ensure_grouping_allowed(self, conn: asyncpg.Connection, scope: Scope) -> None:
+        academy = await repo.get_academy(conn, scope.establishment["academy"])
+        if not academy["grouping_enabled"]:
+            raise ActionRefused("regroupement", "le regroupement de comptes est désactivé par l'académie")

@@ -1,0 +1,33 @@
+"""Emitting the accounts service's events through the outbox."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from teleservices.accounts.domain.model import Account, StateChange
+from teleservices.shared.kafka.outbox import enqueue
+from teleservices.shared.logs import correlation_id
+from teleservices.shared.messages.catalog import AccountCreated, AccountStateChanged
+from teleservices.shared.messages.envelope import Envelope, Message
+from teleservices.shared.messages.topics import ACCOUNTS_EVENTS, Topic
+
+
+async def emit(conn: asyncpg.Connection, payload: Message, key: str, uai: str | None,
+               topic: Topic = ACCOUNTS_EVENTS) -> None:
+    """Write an event (or command) to the outbox in the caller's transaction."""
+    await enqueue(conn, topic, key, Envelope.wrap(payload, uai=uai, correlation_id=correlation_id.get()))
+
+
+async def account_created(conn: asyncpg.Connection, account: Account) -> None:
+    """Announce a new account."""
+    await emit(conn, AccountCreated(account_id=account.id, uai=account.uai, population=account.population,
+                                    identifiant=account.identifiant), str(account.id), account.uai)
+
+
+async def state_changes(conn: asyncpg.Connection, account: Account, changes: list[StateChange]) -> None:
+    """Announce each state change the account recorded."""
+    for change in changes:
+        await emit(conn, AccountStateChanged(
+            account_id=account.id, uai=account.uai, population=account.population,
+            previous_state=change.previous.value, state=change.state.value, cause=change.cause,
+            changed_at=change.at), str(account.id), account.uai)
