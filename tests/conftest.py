@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from teleservices.shared.embedded.mailbox import MailStore, SmtpSink
+from tests.support.accounts import AccountsUnderTest, running_accounts
 from tests.support.infrastructure import (
     BrokerServer,
     PostgresServer,
+    session_timeout_ms,
     start_broker,
     start_postgres,
     unique_name,
@@ -84,3 +86,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+@pytest.fixture
+async def accounts(database_url: str, broker: BrokerServer, topic_prefix: str) -> AsyncIterator[AccountsUnderTest]:
+    """The accounts service running in this process over the real servers."""
+    async with running_accounts(database_url, broker.bootstrap_servers, topic_prefix, broker.name == "kafka",
+                                session_timeout_ms()) as service:
+        yield service

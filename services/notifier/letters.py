@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from teleservices.shared.messages.catalog import SendNotification
+from teleservices.shared.messages.catalog import SendActivationEmail, SendFreeEmail, SendNotification
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -20,23 +21,47 @@ _templates = Environment(
 SUBJECT = "Accès aux services en ligne de l'établissement"
 
 
-def message_id(command: SendNotification, domain: str) -> str:
+ACTIVATION_SUBJECT = "Activation de votre compte des services en ligne"
+
+
+def message_id(notification_id: uuid.UUID, domain: str) -> str:
     """A Message-ID stable per notification, so a retried send is recognisably the same letter."""
-    return f"<notification.{command.notification_id}@{domain}>"
+    return f"<notification.{notification_id}@{domain}>"
+
+
+def _email(notification_id: uuid.UUID, to: str, subject: str, body: str, sender: str, domain: str,
+           now: datetime | None, reply_to: str | None = None) -> EmailMessage:
+    """A multipart text + HTML email (the HTML part is the text, escaped)."""
+    email = EmailMessage()
+    email["Subject"] = subject
+    email["From"] = sender
+    email["To"] = to
+    if reply_to:
+        email["Reply-To"] = reply_to
+    email["Date"] = format_datetime(now or datetime.now(UTC))
+    email["Message-ID"] = message_id(notification_id, domain)
+    email.set_content(body)
+    email.add_alternative(_templates.get_template("email.html").render(subject=subject, body=body), subtype="html")
+    return email
 
 
 def render_email(command: SendNotification, password: str | None, sender: str, domain: str,
                  now: datetime | None = None) -> EmailMessage:
-    """The notification letter as a multipart text + HTML email."""
-    context = {"c": command, "r": command.recipient, "password": password}
-    email = EmailMessage()
-    email["Subject"] = SUBJECT
-    email["From"] = sender
-    email["To"] = command.recipient.email or ""
-    email["Date"] = format_datetime(now or datetime.now(UTC))
-    email["Message-ID"] = message_id(command, domain)
-    body = _templates.get_template(f"{command.variant.value}.txt").render(context)
-    email.set_content(body)
-    email.add_alternative(_templates.get_template("email.html").render(subject=SUBJECT, body=body), subtype="html")
-    return email
+    """The notification letter as an email."""
+    body = _templates.get_template(f"{command.variant.value}.txt").render(
+        {"c": command, "r": command.recipient, "password": password})
+    return _email(command.notification_id, command.recipient.email or "", SUBJECT, body, sender, domain, now)
+
+
+def render_activation_email(command: SendActivationEmail, sender: str, domain: str,
+                            now: datetime | None = None) -> EmailMessage:
+    """The email carrying a representative's activation link."""
+    body = _templates.get_template("activation.txt").render({"c": command})
+    return _email(command.notification_id, command.email, ACTIVATION_SUBJECT, body, sender, domain, now)
+
+
+def render_free_email(command: SendFreeEmail, sender: str, domain: str, now: datetime | None = None) -> EmailMessage:
+    """A free email written by staff, as they typed it (never interpreted as a template)."""
+    return _email(command.notification_id, command.email, command.subject, command.body, sender, domain, now,
+                  reply_to=command.reply_to)
 

@@ -1,10 +1,12 @@
-"""The notifier's handling of notification commands: deliver, record, report the result."""
+"""The notifier's handling of its commands: deliver, record, report the result through the outbox."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import EmailMessage
 
 import aiosmtplib
 
@@ -15,6 +17,8 @@ from teleservices.shared.messages.catalog import (
     Channel,
     NotificationDelivered,
     NotificationFailed,
+    SendActivationEmail,
+    SendFreeEmail,
     SendNotification,
 )
 from teleservices.shared.messages.topics import NOTIFIER_EVENTS
@@ -23,58 +27,109 @@ from teleservices.shared.security.sealing import unseal
 log = logging.getLogger(__name__)
 
 
+class PermanentRefusal(Exception):
+    """The SMTP server refused the message for good (5xx)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Who a delivery is for, to record and report it."""
+
+    notification_id: uuid.UUID
+    account_id: uuid.UUID
+    uai: str
+    channel: Channel
+
+
 @dataclass
 class Notifier:
-    """Delivers notification letters and reports each result through the outbox."""
+    """Delivers letters and emails, and reports each result."""
 
     settings: NotifierSettings
 
     async def send_notification(self, command: SendNotification, ctx: HandlerContext) -> None:
-        """Deliver one letter; a temporary SMTP failure is retried, a permanent one is reported."""
-        done = await ctx.conn.fetchval("SELECT status FROM deliveries WHERE notification_id = $1",
-                                       command.notification_id)
-        if done is not None:
+        """Deliver one notification letter by email."""
+        delivery = Delivery(command.notification_id, command.account_id, command.uai, command.channel)
+        if await self._already_settled(ctx, delivery):
+            return
+        if command.channel is not Channel.email or not command.recipient.email:
+            await self._settle(ctx, delivery, None, "aucune adresse de messagerie" if not command.recipient.email
+                               else "canal non pris en charge par ce service")
             return
         password = None
         if command.sealed_password:
             password = unseal(self.settings.secrets.transit_key.get_secret_value(), command.sealed_password,
                               str(command.notification_id))
-        if command.channel is not Channel.email or not command.recipient.email:
-            await self._failed(command, ctx, "canal non pris en charge par ce service" if command.recipient.email
-                               else "aucune adresse de messagerie", permanent=True)
+        await self._deliver(ctx, delivery, letters.render_email(command, password, self.settings.sender,
+                                                                self.settings.message_id_domain))
+
+    async def send_activation_email(self, command: SendActivationEmail, ctx: HandlerContext) -> None:
+        """Deliver an activation link."""
+        delivery = Delivery(command.notification_id, command.account_id, command.uai, Channel.email)
+        if not await self._already_settled(ctx, delivery):
+            await self._deliver(ctx, delivery, letters.render_activation_email(
+                command, self.settings.sender, self.settings.message_id_domain))
+
+    async def send_free_email(self, command: SendFreeEmail, ctx: HandlerContext) -> None:
+        """Deliver a free email written by staff."""
+        delivery = Delivery(command.notification_id, command.account_id, command.uai, Channel.email)
+        if not await self._already_settled(ctx, delivery):
+            await self._deliver(ctx, delivery, letters.render_free_email(
+                command, self.settings.sender, self.settings.message_id_domain))
+
+    async def _already_settled(self, ctx: HandlerContext, delivery: Delivery) -> bool:
+        status = await ctx.conn.fetchval("SELECT status FROM deliveries WHERE notification_id = $1",
+                                         delivery.notification_id)
+        return status is not None
+
+    async def _deliver(self, ctx: HandlerContext, delivery: Delivery, email: EmailMessage) -> None:
+        try:
+            await self._smtp_send(email)
+        except PermanentRefusal as refusal:
+            await self._settle(ctx, delivery, None, refusal.reason)
             return
-        email = letters.render_email(command, password, self.settings.sender, self.settings.message_id_domain)
+        await self._settle(ctx, delivery, email["Message-ID"], None)
+
+    async def _smtp_send(self, email: EmailMessage) -> None:
+        """Hand the email to the SMTP server; 4xx and connection errors are retried, 5xx is final."""
+        s = self.settings
         try:
             await aiosmtplib.send(
-                email, hostname=self.settings.smtp_host, port=self.settings.smtp_port,
-                start_tls=self.settings.smtp_starttls, username=self.settings.smtp_username,
-                password=self.settings.smtp_password.get_secret_value() if self.settings.smtp_password else None,
-                timeout=self.settings.smtp_timeout_s,
-            )
+                email, hostname=s.smtp_host, port=s.smtp_port, start_tls=s.smtp_starttls, username=s.smtp_username,
+                password=s.smtp_password.get_secret_value() if s.smtp_password else None, timeout=s.smtp_timeout_s)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            if all(500 <= code < 600 for code in codes):
+                raise PermanentRefusal(f"adresse refusée par le serveur de messagerie ({codes[0]})") from exc
+            raise TransientError(f"SMTP {codes}") from exc
         except aiosmtplib.SMTPResponseException as exc:
-            if 400 <= exc.code < 500:
-                raise TransientError(f"SMTP {exc.code}") from exc
-            await self._failed(command, ctx, f"refus du serveur de messagerie ({exc.code})", permanent=True)
-            return
+            if 500 <= exc.code < 600:
+                raise PermanentRefusal(f"refus du serveur de messagerie ({exc.code})") from exc
+            raise TransientError(f"SMTP {exc.code}") from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise TransientError(f"SMTP unavailable: {type(exc).__name__}") from exc
+
+    async def _settle(self, ctx: HandlerContext, delivery: Delivery, message_id: str | None,
+                      failure: str | None) -> None:
         now = datetime.now(UTC)
         await ctx.conn.execute(
-            "INSERT INTO deliveries (notification_id, account_id, uai, channel, status, message_id, settled_at)"
-            " VALUES ($1, $2, $3, $4, 'delivered', $5, $6)",
-            command.notification_id, command.account_id, command.uai, command.channel.value, email["Message-ID"], now)
-        await ctx.publish(NOTIFIER_EVENTS, str(command.account_id), NotificationDelivered(
-            notification_id=command.notification_id, account_id=command.account_id, channel=command.channel,
-            delivered_at=now))
-        log.info("notification delivered", extra={"notification_id": str(command.notification_id),
-                                                  "channel": command.channel.value})
-
-    async def _failed(self, command: SendNotification, ctx: HandlerContext, reason: str, permanent: bool) -> None:
-        await ctx.conn.execute(
-            "INSERT INTO deliveries (notification_id, account_id, uai, channel, status, reason)"
-            " VALUES ($1, $2, $3, $4, 'failed', $5)",
-            command.notification_id, command.account_id, command.uai, command.channel.value, reason)
-        await ctx.publish(NOTIFIER_EVENTS, str(command.account_id), NotificationFailed(
-            notification_id=command.notification_id, account_id=command.account_id, channel=command.channel,
-            reason=reason, permanent=permanent))
-        log.warning("notification failed", extra={"notification_id": str(command.notification_id), "reason": reason})
+            "INSERT INTO deliveries (notification_id, account_id, uai, channel, status, message_id, reason, settled_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            delivery.notification_id, delivery.account_id, delivery.uai, delivery.channel.value,
+            "failed" if failure else "delivered", message_id, failure, now)
+        if failure:
+            event: NotificationDelivered | NotificationFailed = NotificationFailed(
+                notification_id=delivery.notification_id, account_id=delivery.account_id, channel=delivery.channel,
+                reason=failure, permanent=True)
+            log.warning("notification failed", extra={"notification_id": str(delivery.notification_id),
+                                                      "reason": failure})
+        else:
+            event = NotificationDelivered(notification_id=delivery.notification_id, account_id=delivery.account_id,
+                                          channel=delivery.channel, delivered_at=now)
+            log.info("notification delivered", extra={"notification_id": str(delivery.notification_id),
+                                                      "channel": delivery.channel.value})
+        await ctx.publish(NOTIFIER_EVENTS, str(delivery.account_id), event)

@@ -62,15 +62,21 @@ class OutboxRelay:
         """Relay until cancelled."""
         channel = f"outbox_{self.db.schema}"
         async with self.db.connection() as leader:
-            await leader.add_listener(channel, lambda *_: self._wake.set())
-            # Another process may hold the lock: poll it (nothing can be awaited on another session's lock).
-            while not await leader.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", channel):  # noqa: ASYNC110
-                await asyncio.sleep(1.0)
-            log.info("outbox relay leading", extra={"schema": self.db.schema})
+            def wake(*_: object) -> None:
+                self._wake.set()
+
+            await leader.add_listener(channel, wake)
             try:
-                await self._relay_forever()
+                # Another process may hold the lock: poll it (nothing can be awaited on another session's lock).
+                while not await leader.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", channel):  # noqa: ASYNC110
+                    await asyncio.sleep(1.0)
+                log.info("outbox relay leading", extra={"schema": self.db.schema})
+                try:
+                    await self._relay_forever()
+                finally:
+                    await leader.execute("SELECT pg_advisory_unlock(hashtext($1))", channel)
             finally:
-                await leader.execute("SELECT pg_advisory_unlock(hashtext($1))", channel)
+                await leader.remove_listener(channel, wake)
 
     async def _relay_forever(self) -> None:
         backoff = 0.2
