@@ -10,6 +10,7 @@ from teleservices.accounts import api
 from teleservices.accounts.actions import StaffActions
 from teleservices.accounts.delivery import DeliveryResults
 from teleservices.accounts.establishments import Establishments
+from teleservices.accounts.expiry import Expiry
 from teleservices.accounts.lifecycle import PortalActivity, SiecleChanges
 from teleservices.accounts.settings import AccountsSettings
 from teleservices.shared.kafka.consumer import Handlers
@@ -50,5 +51,7 @@ def create_app(settings: AccountsSettings) -> FastAPI:
     app = create_service_app(runtime, title="Téléservices — comptes")
     app.state.actions = StaffActions(runtime.db, settings)
     app.state.establishments = Establishments(runtime.db)
+    app.state.expiry = expiry = Expiry(runtime.db, settings)
+    runtime.every("nightly-expiry", expiry.nightly)
     api.install(app)
     return app

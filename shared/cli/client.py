@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import typer
 
 from teleservices.shared.embedded.secrets import load_secrets
 from teleservices.shared.security.staff import Role, StaffPrincipal, issue_staff_token
+
+DataDir = Annotated[Path, typer.Option("--data-dir", envvar="TELESERVICES_DATA_DIR",
+                                       help="Dossier des données de la plateforme embarquée.")]
 
 
 class PlatformNotRunning(RuntimeError):
@@ -60,3 +63,15 @@ def call(data_dir: Path, service: str, method: str, path: str, **kwargs: Any) ->
         typer.echo(f"Erreur : le service {service} ne répond pas ({exc.__class__.__name__}); "
                    "la plateforme est-elle démarrée (`teleservices up`) ?", err=True)
         raise typer.Exit(2) from exc
+
+
+def report(response: httpx.Response, success: str) -> None:
+    """Print the outcome of an API call; exit 1 with the API's explanation on an error."""
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        typer.echo(f"Erreur {response.status_code} : {detail}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{success} : {response.text}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import json
 import os
 import sys
 from datetime import datetime
@@ -14,7 +13,8 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from teleservices.shared.cli.client import call
+from teleservices.shared.cli.academy import accounts_app, establishments_app
+from teleservices.shared.cli.client import DataDir, call, report
 from teleservices.shared.services import SERVICES
 
 app = typer.Typer(
@@ -24,9 +24,9 @@ app = typer.Typer(
 staff_app = typer.Typer(help="Comptes du personnel (chef d'établissement, délégués, opérateurs académiques).",
                         no_args_is_help=True)
 app.add_typer(staff_app, name="staff")
+app.add_typer(establishments_app, name="establishments")
+app.add_typer(accounts_app, name="accounts")
 
-DataDir = Annotated[Path, typer.Option("--data-dir", envvar="TELESERVICES_DATA_DIR",
-                                       help="Dossier des données de la plateforme embarquée.")]
 DEFAULT_DATA_DIR = Path(".data")
 
 
@@ -123,8 +123,7 @@ def staff_add(
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("Mot de passe : ")
     body = {"login": login, "display_name": name or login, "role": role, "academy": academy,
             "uais": uai or [], "menus": menu or [], "password": password}
-    response = call(data_dir, "gateway", "POST", "/api/v1/staff", json=body)
-    _report(response.status_code, response.text, f"compte {login} créé")
+    report(call(data_dir, "gateway", "POST", "/api/v1/staff", json=body), f"compte {login} créé")
 
 
 @app.command()
@@ -136,19 +135,8 @@ def replay(
     """Republie ce qu'un service a émis depuis une date (après la perte des messages du broker)."""
     if service not in SERVICES:
         raise typer.BadParameter(f"service inconnu ; choisir parmi {', '.join(SERVICES)}", param_hint="SERVICE")
-    response = call(data_dir, service, "POST", "/admin/replay", params={"since": since.isoformat()})
-    _report(response.status_code, response.text, "messages remis en publication")
-
-
-def _report(status: int, text: str, success: str) -> None:
-    if status >= 400:
-        try:
-            detail = json.loads(text).get("detail", text)
-        except ValueError:
-            detail = text
-        typer.echo(f"Erreur {status} : {detail}", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"{success} : {text}")
+    report(call(data_dir, service, "POST", "/admin/replay", params={"since": since.isoformat()}),
+           "messages remis en publication")
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from teleservices.accounts.actions import Busy
-from teleservices.accounts.api import accounts, establishments
+from teleservices.accounts.api import accounts, establishments, operations
 from teleservices.accounts.domain.model import ActionRefused, NotAllowed
 from teleservices.accounts.repository import AlreadyExists, NotFound
 
@@ -15,6 +15,7 @@ def install(app: FastAPI) -> None:
     """Mount the routers and turn domain errors into 4xx answers naming the field."""
     app.include_router(establishments.router)
     app.include_router(accounts.router)
+    app.include_router(operations.router)
 
     @app.exception_handler(NotAllowed)
     async def not_allowed(request: Request, exc: NotAllowed) -> JSONResponse:
