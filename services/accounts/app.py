@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from teleservices.accounts import api
 from teleservices.accounts.actions import StaffActions
+from teleservices.accounts.configuration import Configuration
 from teleservices.accounts.delivery import DeliveryResults
 from teleservices.accounts.establishments import Establishments
 from teleservices.accounts.expiry import Expiry
@@ -50,7 +51,8 @@ def create_app(settings: AccountsSettings) -> FastAPI:
         runtime.consume(group, TOPICS[group], table)
     app = create_service_app(runtime, title="Téléservices — comptes")
     app.state.actions = StaffActions(runtime.db, settings)
-    app.state.establishments = Establishments(runtime.db)
+    app.state.configuration = configuration = Configuration(runtime.db)
+    app.state.establishments = Establishments(runtime.db, configuration)
     app.state.expiry = expiry = Expiry(runtime.db, settings)
     runtime.every("nightly-expiry", expiry.nightly)
     api.install(app)

@@ -7,6 +7,7 @@ from typing import Any
 
 from teleservices.accounts import audit, lifecycle
 from teleservices.accounts import repository as repo
+from teleservices.accounts.configuration import Configuration
 from teleservices.accounts.domain.model import ActionRefused, NotAllowed
 from teleservices.shared.db import Database
 from teleservices.shared.security.staff import Role, StaffPrincipal
@@ -20,6 +21,7 @@ class Establishments:
     """Establishment use cases."""
 
     db: Database
+    configuration: Configuration
 
     async def add(self, staff: StaffPrincipal, uai: str, academy: str, fields: dict[str, Any]) -> None:
         """Create an establishment (academy operators)."""
@@ -39,12 +41,13 @@ class Establishments:
             await repo.update_establishment(conn, uai, fields)
             await audit.record(conn, staff, "modifier_etablissement", uai, fields=sorted(fields))
 
-    async def activate(self, staff: StaffPrincipal, uai: str, open_services: list[str]) -> None:
-        """The head activates téléservices at the first connection (guide §2.1)."""
+    async def activate(self, staff: StaffPrincipal, uai: str) -> None:
+        """The head activates téléservices at the first connection, opening the default services (guide §2.1)."""
         async with self.db.transaction() as conn:
             establishment = await repo.get_establishment(conn, uai, for_update=True)
             if establishment["activated_at"] is not None:
                 raise ActionRefused("uai", "les téléservices sont déjà activés pour cet établissement")
+            open_services = await self.configuration.default_open_services(conn, uai)
             await repo.activate_establishment(conn, uai, lifecycle.now(), open_services)
             await audit.record(conn, staff, "activer_teleservices", uai)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -134,6 +135,23 @@ class AccountStateChanged(Event):
     state: str
     cause: str
     changed_at: datetime
+
+
+@message("accounts.EstablishmentSettingsChanged")
+class EstablishmentSettingsChanged(Event):
+    """An establishment's settings changed (services open, welcome message, letters…): effective at once."""
+
+    uai: str
+    group: str
+    values: dict[str, Any]
+
+
+@message("accounts.AcademySettingsChanged")
+class AcademySettingsChanged(Event):
+    """An academy's lists or switches changed (grouping, academy services, ENT links…)."""
+
+    academy: str
+    values: dict[str, Any]
 
 
 @message("accounts.TemporaryCredentialIssued")

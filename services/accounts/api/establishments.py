@@ -74,4 +74,4 @@ async def update_establishment(uai: str, body: EstablishmentFields, staff: Staff
 async def activate(uai: str, staff: Staff, establishments: EstablishmentsDep) -> None:
     """Activate téléservices for the establishment (guide §2.1)."""
     scoped(staff, uai, Menu.gestion_services)
-    await establishments.activate(staff, uai, open_services=[])
+    await establishments.activate(staff, uai)
