@@ -18,6 +18,7 @@ from teleservices.accounts.settings import AccountsSettings
 from teleservices.shared.db import Database
 from teleservices.shared.messages.catalog import (
     Channel,
+    IdentifierChanged,
     Population,
     Recipient,
     SendActivationEmail,
@@ -146,6 +147,8 @@ class StaffActions:
             new_scope = Scope(new, await conn.fetchrow("SELECT * FROM accounts WHERE id = $1", new.id), scope.uai,
                               scope.eleve_id, scope.personne_id, scope.establishment)
             notification_id = await self._launch(conn, new_scope, channel, reset_password=False)
+            await events.emit(conn, IdentifierChanged(account_id=new.id, replaced_account_id=old.id, uai=scope.uai,
+                                                      identifiant=new.identifiant), str(new.id), scope.uai)
             await audit.record(conn, staff, "nouveau_compte", scope.uai, old.id, new_account_id=str(new.id),
                                mode=channel.value)
         return {"id": new.id, "identifiant": new.identifiant, "notification_id": notification_id}
@@ -196,6 +199,19 @@ class StaffActions:
             await audit.record(conn, staff, "ecrire_courriel", scope.uai, account_id,
                                notification_id=str(notification_id))
         return notification_id
+
+    async def write_to_many(self, staff: StaffPrincipal, account_ids: list[uuid.UUID], subject: str,
+                            body: str) -> dict[str, Any]:
+        """« Écrire à plusieurs responsables »: the same email, sent separately to each one with an address."""
+        sent, without_address = [], []
+        for account_id in account_ids:
+            try:
+                sent.append(await self.write_email(staff, account_id, subject, body))
+            except ActionRefused as refusal:
+                if refusal.field != "email":
+                    raise
+                without_address.append(account_id)
+        return {"sent": len(sent), "notification_ids": sent, "without_address": without_address}
 
     async def temporary_password(self, staff: StaffPrincipal, account_id: uuid.UUID) -> str | None:
         """The temporary password in force, readable until the account is activated (class lists)."""

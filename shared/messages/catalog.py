@@ -137,6 +137,16 @@ class AccountStateChanged(Event):
     changed_at: datetime
 
 
+@message("accounts.IdentifierChanged")
+class IdentifierChanged(Event):
+    """Staff gave a person a new account: a new identifier replaces the old one."""
+
+    account_id: uuid.UUID
+    replaced_account_id: uuid.UUID
+    uai: str
+    identifiant: str
+
+
 @message("accounts.EstablishmentSettingsChanged")
 class EstablishmentSettingsChanged(Event):
     """An establishment's settings changed (services open, welcome message, letters…): effective at once."""

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from teleservices.accounts import audit, queries
 from teleservices.accounts.api.deps import Actions, Db, scoped, visible_uais
-from teleservices.accounts.domain.model import AccountState
+from teleservices.accounts.domain.model import AccountState, NotAllowed
 from teleservices.accounts.domain.people import RegimeCategory
 from teleservices.accounts.permissions import accounts_menu
 from teleservices.accounts.repository import NotFound, account_visible_from
@@ -52,6 +52,12 @@ class FreeEmailIn(BaseModel):
 
     subject: str = Field(min_length=1, max_length=200, examples=["Réunion parents-professeurs"])
     body: str = Field(min_length=1, max_length=20_000)
+
+
+class ManyEmailsIn(FreeEmailIn):
+    """The same email to several selected accounts, each sent separately."""
+
+    account_ids: list[uuid.UUID] = Field(min_length=1, max_length=5000)
 
 
 class GroupingIn(BaseModel):
@@ -122,6 +128,23 @@ async def resend_activation(account_id: uuid.UUID, body: ActivationEmailIn, staf
 async def write_email(account_id: uuid.UUID, body: FreeEmailIn, staff: Staff, actions: Actions) -> dict[str, Any]:
     """Write an email to the account's holder."""
     return {"notification_id": await actions.write_email(staff, account_id, body.subject, body.body)}
+
+
+@router.post("/establishments/{uai}/emails", status_code=202)
+async def write_to_many(uai: str, body: ManyEmailsIn, staff: Staff, actions: Actions) -> dict[str, Any]:
+    """« Écrire à plusieurs responsables »: each selected person with an address gets his own email."""
+    scoped(staff, uai)
+    return await actions.write_to_many(staff, body.account_ids, body.subject, body.body)
+
+
+@router.get("/audit")
+async def academy_audit(staff: Staff, db: Db, acteur: str | None = None, uai: str | None = None,
+                        compte: uuid.UUID | None = None) -> list[dict[str, Any]]:
+    """The audit trail across establishments (academy operators), by staff member, establishment, account."""
+    if visible_uais(staff) is not None:
+        raise NotAllowed("role", "réservé aux opérateurs académiques")
+    async with db.connection() as conn:
+        return await audit.entries(conn, uai=uai, actor_id=acteur, account_id=compte)
 
 
 @router.get("/accounts/{account_id}/temporary-password")
