@@ -45,7 +45,7 @@ ADRESSE_ID, CODE_MEF, CODE_REGIME, CODE_STRUCTURE). Everything else stays in the
 CHAMPS_JAMAIS_CONSERVES: Final = frozenset({
     "VILLE_NAISS", "CODE_COMMUNE_INSEE_NAISS", "CODE_DEPARTEMENT_NAISS", "CODE_PAYS", "CODE_PAYS_NAT",
 })
-"""A pupil's place of birth and nationality: never read from ELEVE (CODE_PAYS of an ADRESSE is the address's country)."""
+"""A pupil's place of birth and nationality: never read from ELEVE (an ADRESSE's CODE_PAYS is its country)."""
 
 
 class CategorieRegime(StrEnum):

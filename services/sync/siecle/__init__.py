@@ -1,0 +1,1 @@
+"""Pure parsing of the SIECLE/BEE XML exports (no database, no broker): see `parser` for the entry points."""
