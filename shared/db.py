@@ -18,9 +18,20 @@ SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
+def _jsonb_encode(value: object) -> bytes:
+    return b"\x01" + json.dumps(value).encode()  # jsonb's binary form: a version byte, then the text
+
+
+def _jsonb_decode(data: bytes) -> object:
+    return json.loads(data[1:])
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    for kind in ("json", "jsonb"):
-        await conn.set_type_codec(kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    """JSON columns as Python values, in binary format so that COPY works too."""
+    await conn.set_type_codec("jsonb", encoder=_jsonb_encode, decoder=_jsonb_decode, schema="pg_catalog",
+                              format="binary")
+    await conn.set_type_codec("json", encoder=lambda v: json.dumps(v).encode(), decoder=json.loads,
+                              schema="pg_catalog", format="binary")
 
 
 class Database:

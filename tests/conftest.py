@@ -18,6 +18,7 @@ from tests.support.infrastructure import (
     unique_name,
 )
 from tests.support.platform import PlatformUnderTest
+from tests.support.sync import SyncUnderTest, running_sync
 
 MARKER_TIMEOUTS_S = {"unit": 30, "integration": 240, "e2e": 300}
 
@@ -93,4 +94,11 @@ async def accounts(database_url: str, broker: BrokerServer, topic_prefix: str) -
     """The accounts service running in this process over the real servers."""
     async with running_accounts(database_url, broker.bootstrap_servers, topic_prefix, broker.name == "kafka",
                                 session_timeout_ms()) as service:
+        yield service
+
+
+@pytest.fixture
+async def sync(accounts: AccountsUnderTest, tmp_path: Path) -> AsyncIterator[SyncUnderTest]:
+    """The sync service running in this process beside the accounts service."""
+    async with running_sync(accounts, tmp_path / "sync") as service:
         yield service

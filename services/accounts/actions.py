@@ -12,6 +12,7 @@ import asyncpg
 
 from teleservices.accounts import audit, events, lifecycle
 from teleservices.accounts import repository as repo
+from teleservices.accounts.domain.identifiers import normalise_part
 from teleservices.accounts.domain.model import Account, AccountState, ActionRefused
 from teleservices.accounts.permissions import accounts_menu, require_menu
 from teleservices.accounts.settings import AccountsSettings
@@ -73,12 +74,15 @@ class StaffActions:
         if not visible:
             raise repo.NotFound(str(account_id))
         require_menu(staff, accounts_menu(visible[0]["population"]))
-        attached = [r for r in visible if r["detached_at"] is None] or visible
-        chosen = attached[0]
         try:
             account, row = await repo.load_account(conn, account_id, for_update=lock)
         except asyncpg.LockNotAvailableError as exc:
             raise Busy(str(account_id)) from exc
+        attached = [r for r in visible if r["detached_at"] is None]
+        if not attached and account.closed_at is None:
+            raise ActionRefused("compte", "ce compte n'est plus rattaché à un élève de l'établissement"
+                                          " (élève parti, ou compte remplacé par un nouveau compte)")
+        chosen = (attached or visible)[0]
         establishment = await repo.get_establishment(conn, chosen["uai"])
         if establishment["activated_at"] is None:
             raise ActionRefused("uai", "les téléservices ne sont pas activés pour cet établissement")
@@ -186,31 +190,39 @@ class StaffActions:
     async def write_email(self, staff: StaffPrincipal, account_id: uuid.UUID, subject: str, body: str) -> uuid.UUID:
         """A free email to the account's holder, at the address shown (guide §3.2, §4.2)."""
         async with self.db.transaction() as conn:
-            scope = await self._scope(conn, staff, account_id)
-            recipient, _ = await self.recipient(conn, scope)
-            if not recipient.email:
-                raise ActionRefused("email", "aucune adresse de messagerie n'est connue pour ce compte")
-            notification_id = uuid.uuid4()
-            contact = (scope.establishment["settings"] or {}).get("contact", {}).get("adresse")
-            await events.emit(conn, SendFreeEmail(
-                notification_id=notification_id, account_id=account_id, uai=scope.uai,
-                establishment_name=scope.establishment["name"], reply_to=contact, email=recipient.email,
-                subject=subject, body=body), str(notification_id), scope.uai, topic=NOTIFIER_JOBS)
-            await audit.record(conn, staff, "ecrire_courriel", scope.uai, account_id,
-                               notification_id=str(notification_id))
+            notification_id = await self._email(conn, staff, account_id, subject, body)
+        if notification_id is None:
+            raise ActionRefused("email", "aucune adresse de messagerie n'est connue pour ce compte")
+        return notification_id
+
+    async def _email(self, conn: asyncpg.Connection, staff: StaffPrincipal, account_id: uuid.UUID, subject: str,
+                     body: str) -> uuid.UUID | None:
+        """Queue a free email in the caller's transaction; None when the holder has no known address."""
+        scope = await self._scope(conn, staff, account_id)
+        recipient, _ = await self.recipient(conn, scope)
+        if not recipient.email:
+            return None
+        notification_id = uuid.uuid4()
+        contact = (scope.establishment["settings"] or {}).get("contact", {}).get("adresse_contact")
+        await events.emit(conn, SendFreeEmail(
+            notification_id=notification_id, account_id=account_id, uai=scope.uai,
+            establishment_name=scope.establishment["name"], reply_to=contact, email=recipient.email,
+            subject=subject, body=body), str(notification_id), scope.uai, topic=NOTIFIER_JOBS)
+        await audit.record(conn, staff, "ecrire_courriel", scope.uai, account_id, notification_id=str(notification_id))
         return notification_id
 
     async def write_to_many(self, staff: StaffPrincipal, account_ids: list[uuid.UUID], subject: str,
                             body: str) -> dict[str, Any]:
         """« Écrire à plusieurs responsables »: the same email, sent separately to each one with an address."""
-        sent, without_address = [], []
-        for account_id in account_ids:
-            try:
-                sent.append(await self.write_email(staff, account_id, subject, body))
-            except ActionRefused as refusal:
-                if refusal.field != "email":
-                    raise
-                without_address.append(account_id)
+        sent: list[uuid.UUID] = []
+        without_address: list[uuid.UUID] = []
+        async with self.db.transaction() as conn:  # all or nothing: every account is checked before any is sent
+            for account_id in account_ids:
+                notification_id = await self._email(conn, staff, account_id, subject, body)
+                if notification_id is None:
+                    without_address.append(account_id)
+                else:
+                    sent.append(notification_id)
         return {"sent": len(sent), "notification_ids": sent, "without_address": without_address}
 
     async def temporary_password(self, staff: StaffPrincipal, account_id: uuid.UUID) -> str | None:
@@ -226,10 +238,14 @@ class StaffActions:
     async def group(self, staff: StaffPrincipal, account_id: uuid.UUID, grouped_id: uuid.UUID) -> None:
         """Group another child's representative account into this one (the other is closed)."""
         async with self._acting(staff, account_id) as (conn, scope):
+            if grouped_id == account_id:
+                raise ActionRefused("grouped_account_id", "un compte ne se regroupe pas avec lui-même")
             other = await self._scope(conn, staff, grouped_id, lock=True)
             await self._ensure_grouping_allowed(conn, scope)
             if Population.eleve in (scope.account.population, other.account.population):
                 raise ActionRefused("compte", "seuls les comptes responsables se regroupent")
+            if not await self._same_person(conn, scope, other):
+                raise ActionRefused("grouped_account_id", "les deux comptes ne sont pas ceux de la même personne")
             await lifecycle.group_accounts(conn, account_id, grouped_id, actor=staff.user_id, at=lifecycle.now())
             await audit.record(conn, staff, "regrouper", scope.uai, account_id, grouped_account_id=str(grouped_id))
 
@@ -245,6 +261,12 @@ class StaffActions:
             new = await lifecycle.precreate(conn, row["uai"], eleve_id, Population.responsable, row["personne_id"])
             await audit.record(conn, staff, "degrouper", row["uai"], account_id, new_account_id=str(new.id))
         return new
+
+    async def _same_person(self, conn: asyncpg.Connection, one: Scope, other: Scope) -> bool:
+        """Whether two representative accounts are held by the same person (same names in SIECLE)."""
+        first = await repo.get_personne(conn, one.uai, one.personne_id or "")
+        second = await repo.get_personne(conn, other.uai, other.personne_id or "")
+        return all(normalise_part(first[f]) == normalise_part(second[f]) for f in ("nom", "prenom"))
 
     async def _ensure_grouping_allowed(self, conn: asyncpg.Connection, scope: Scope) -> None:
         academy = await repo.get_academy(conn, scope.establishment["academy"])

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from teleservices.accounts import audit, lifecycle
+from teleservices.accounts import audit, events, lifecycle
 from teleservices.accounts import repository as repo
 from teleservices.accounts.configuration import Configuration
 from teleservices.accounts.domain.model import ActionRefused, NotAllowed
 from teleservices.shared.db import Database
+from teleservices.shared.messages.catalog import EstablishmentCreated
 from teleservices.shared.security.staff import Role, StaffPrincipal
 
 CONTACT_FIELDS = frozenset({"address_lines", "phone", "emails"})
@@ -29,6 +30,7 @@ class Establishments:
         async with self.db.transaction() as conn:
             await repo.add_establishment(conn, uai, academy, fields)
             await audit.record(conn, staff, "creer_etablissement", uai)
+            await events.emit(conn, EstablishmentCreated(uai=uai, name=fields["name"], academy=academy), uai, uai)
 
     async def update(self, staff: StaffPrincipal, uai: str, fields: dict[str, Any]) -> None:
         """Change an establishment; its own staff may change only its contact details."""

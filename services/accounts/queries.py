@@ -37,7 +37,7 @@ WHERE r.uai = $1 AND r.population = $2 AND r.detached_at IS NULL AND a.closed_at
   AND ($5::text[] IS NULL OR e.code_mef = ANY($5))
   AND ($6::text[] IS NULL OR left(e.code_regime, 1) = ANY($6))
   AND ($7::text[] IS NULL OR a.state = ANY($7))
-  AND ($8::text IS NULL OR lower(e.nom) LIKE lower($8) || '%')
+  AND ($8::text IS NULL OR lower(e.nom) LIKE lower($8) || '%' ESCAPE '\\')
   AND ($9::boolean IS NULL OR a.continuity = $9)
 ORDER BY e.nom, e.prenom, e.eleve_id, p.nom, p.prenom
 """
@@ -57,6 +57,13 @@ class AccountFilter:
     continuity: bool | None = None
     invalid_email: bool | None = None
     ids: set[uuid.UUID] | None = field(default=None)
+
+
+def _literal_prefix(prefix: str | None) -> str | None:
+    """First letters matched literally: LIKE's wildcards typed by staff are escaped."""
+    if prefix is None:
+        return None
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _line(row: asyncpg.Record) -> dict[str, Any]:
@@ -84,7 +91,7 @@ async def list_accounts(conn: asyncpg.Connection, uai: str, f: AccountFilter) ->
     rows = await conn.fetch(
         _LIST_SQL, uai, f.population.value, f.divisions, f.groupes, f.mefs,
         first_digits_of(f.regimes) if f.regimes is not None else None,
-        [s.value for s in f.states] if f.states is not None else None, f.name_prefix, f.continuity)
+        [s.value for s in f.states] if f.states is not None else None, _literal_prefix(f.name_prefix), f.continuity)
     lines = [_line(r) for r in rows]
     if f.invalid_email is not None:
         lines = [line for line in lines if line["email_invalide"] is f.invalid_email]

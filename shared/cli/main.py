@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from teleservices.shared.cli.academy import accounts_app, establishments_app
 from teleservices.shared.cli.client import DataDir, call, report
+from teleservices.shared.cli.sync import sync_app
 from teleservices.shared.services import SERVICES
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ staff_app = typer.Typer(help="Comptes du personnel (chef d'établissement, dél�
 app.add_typer(staff_app, name="staff")
 app.add_typer(establishments_app, name="establishments")
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(sync_app, name="sync")
 
 DEFAULT_DATA_DIR = Path(".data")
 

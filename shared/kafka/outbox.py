@@ -28,6 +28,16 @@ async def enqueue(conn: asyncpg.Connection, topic: Topic, key: str, envelope: En
     await conn.execute("SELECT pg_notify('outbox_' || current_schema(), '')")
 
 
+async def enqueue_many(conn: asyncpg.Connection, topic: Topic, messages: list[tuple[str, Envelope]]) -> None:
+    """Add many (key, envelope) messages to the outbox at once, in order, inside the caller's transaction."""
+    if not messages:
+        return
+    await conn.copy_records_to_table(
+        "outbox", columns=["event_id", "topic", "message_key", "envelope"],
+        records=[(e.event_id, topic.name, key, e.model_dump(mode="json")) for key, e in messages])
+    await conn.execute("SELECT pg_notify('outbox_' || current_schema(), '')")
+
+
 async def replay(db: Database, since: datetime) -> int:
     """Mark the messages kept since `since` for publication again; consumers are idempotent."""
     async with db.transaction() as conn:

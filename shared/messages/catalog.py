@@ -137,6 +137,15 @@ class AccountStateChanged(Event):
     changed_at: datetime
 
 
+@message("accounts.EstablishmentCreated")
+class EstablishmentCreated(Event):
+    """An academy operator created an establishment (the import may now feed it)."""
+
+    uai: str
+    name: str
+    academy: str
+
+
 @message("accounts.IdentifierChanged")
 class IdentifierChanged(Event):
     """Staff gave a person a new account: a new identifier replaces the old one."""

@@ -95,3 +95,32 @@ async def running_accounts(database_url: str, bootstrap_servers: str, topic_pref
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield AccountsUnderTest(app, settings)
+
+
+def bearer_client(service: AccountsUnderTest, token: str | None) -> httpx.AsyncClient:
+    """An API client sending this raw bearer token (None: no authorization header at all)."""
+    headers = {"authorization": f"Bearer {token}"} if token is not None else {}
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url="http://accounts",
+                             headers=headers)
+
+
+async def force_state(service: AccountsUnderTest, account_id: Any, state: str, email: str | None = None) -> None:
+    """Put an account in a state directly in the database (as if the family had acted on the portal)."""
+    async with service.app.state.runtime.db.transaction() as conn:
+        await conn.execute("UPDATE accounts SET state = $2, notified_at = now(), email = coalesce($3, email)"
+                           " WHERE id = $1", account_id, state, email)
+
+
+async def audit_entries(service: AccountsUnderTest, uai: str, **params: Any) -> list[dict[str, Any]]:
+    """An establishment's audit trail as an academy operator reads it, newest first."""
+    async with service.client() as api:
+        answer = await api.get(f"/api/v1/establishments/{uai}/audit", params=params)
+        assert answer.status_code == 200, answer.text
+        return list(answer.json())
+
+
+def lenient_client(service: AccountsUnderTest, principal: StaffPrincipal = OPERATOR) -> httpx.AsyncClient:
+    """Like `client`, but an unhandled error comes back as the 500 a real client would get, not as an exception."""
+    token = issue_staff_token(principal, service.settings.secrets.staff_token_key.get_secret_value())
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app, raise_app_exceptions=False),
+                             base_url="http://accounts", headers={"authorization": f"Bearer {token}"})

@@ -26,7 +26,7 @@ COMMANDS = _command_paths(typer.main.get_command(app))
 
 def test_the_contract_commands_exist() -> None:
     assert {("up",), ("run",), ("init",), ("mailbox",), ("staff", "add"), ("replay",), ("establishments", "add"),
-            ("accounts", "export"), ("accounts", "expire")} <= set(COMMANDS)
+            ("accounts", "export"), ("accounts", "expire"), ("sync", "import")} <= set(COMMANDS)
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "teleservices")
@@ -42,12 +42,14 @@ def test_every_command_answers_help(path: tuple[str, ...]) -> None:
     ["establishments", "add", "0540001A", "--name", "Collège", "--academy", "NANCY-METZ"],
     ["accounts", "export", "--uai", "0540001A", "--json"],
     ["accounts", "expire", "--dry-run"],
+    ["sync", "import", "tests/fixtures/siecle/college_minimal", "--dry-run"],
 ])
 def test_operator_commands_exit_non_zero_when_no_platform_runs(tmp_path: Path, args: list[str],
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TELESERVICES_GATEWAY_URL", raising=False)
     monkeypatch.delenv("TELESERVICES_ACCOUNTS_URL", raising=False)
     monkeypatch.delenv("TELESERVICES_SECRET_STAFF_TOKEN_KEY", raising=False)
+    monkeypatch.delenv("TELESERVICES_SYNC_URL", raising=False)
     result = runner.invoke(app, [*args, "--data-dir", str(tmp_path)], input="un-mot-de-passe-long\n")
     assert result.exit_code == 2
     assert "aucune plateforme démarrée" in result.output

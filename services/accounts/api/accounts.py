@@ -12,9 +12,10 @@ from teleservices.accounts import audit, queries
 from teleservices.accounts.api.deps import Actions, Db, scoped, visible_uais
 from teleservices.accounts.domain.model import AccountState, NotAllowed
 from teleservices.accounts.domain.people import RegimeCategory
-from teleservices.accounts.permissions import accounts_menu
+from teleservices.accounts.permissions import accounts_menu, require_menu
 from teleservices.accounts.repository import NotFound, account_visible_from
 from teleservices.shared.messages.catalog import Channel, Population
+from teleservices.shared.security.staff import Menu, Role
 from teleservices.shared.web import Staff
 
 router = APIRouter(prefix="/api/v1", tags=["comptes"])
@@ -96,7 +97,9 @@ async def get_account(account_id: uuid.UUID, staff: Staff, db: Db) -> dict[str, 
     async with db.connection() as conn:
         if not await account_visible_from(conn, account_id, visible_uais(staff)):
             raise NotFound(str(account_id))
-        return await queries.account_view(conn, account_id, visible_uais(staff))
+        view = await queries.account_view(conn, account_id, visible_uais(staff))
+    require_menu(staff, accounts_menu(view["population"]))
+    return view
 
 
 @router.post("/accounts/{account_id}/notifications", status_code=202)
@@ -169,8 +172,10 @@ async def ungroup(account_id: uuid.UUID, eleve_id: str, staff: Staff, actions: A
 @router.get("/establishments/{uai}/audit")
 async def establishment_audit(uai: str, staff: Staff, db: Db, acteur: str | None = None,
                               compte: uuid.UUID | None = None) -> list[dict[str, Any]]:
-    """The audit trail of an establishment, by staff member and account."""
+    """The audit trail of an establishment, by staff member and account (the head and the academy)."""
     scoped(staff, uai)
+    if staff.role is Role.delegue:
+        raise NotAllowed("role", "le journal des actions est réservé au chef d'établissement et à l'académie")
     async with db.connection() as conn:
         return await audit.entries(conn, uai=uai, actor_id=acteur, account_id=compte)
 
@@ -178,6 +183,7 @@ async def establishment_audit(uai: str, staff: Staff, db: Db, acteur: str | None
 @router.get("/establishments/{uai}/export")
 async def export(uai: str, staff: Staff, db: Db) -> list[dict[str, Any]]:
     """Every account with identifier, kind, state, SIECLE ids and continuity flag."""
-    scoped(staff, uai)
+    scoped(staff, uai, Menu.acces_eleves)
+    require_menu(staff, Menu.acces_responsables)
     async with db.connection() as conn:
         return await queries.export_accounts(conn, uai)

@@ -1,0 +1,134 @@
+"""SIECLE/BEE imports over the real servers: dry run, apply, idempotence, refusals that change nothing."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.accounts import AccountsUnderTest, chef
+from tests.support.sync import SyncUnderTest
+from tests.support.waiting import eventually
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "siecle"
+COLLEGE = FIXTURES / "college_minimal"
+UAI = "0990001Z"
+
+
+async def _known(accounts: AccountsUnderTest, sync: SyncUnderTest) -> None:
+    await accounts.establishment(UAI)
+
+    async def sync_knows() -> bool:
+        async with sync.app.state.runtime.db.connection() as conn:
+            return bool(await conn.fetchval("SELECT true FROM establishments WHERE uai = $1", UAI))
+
+    await eventually(sync_knows)
+
+
+async def _accounts(accounts: AccountsUnderTest) -> dict[str, list[dict[str, Any]]]:
+    return {p: await accounts.accounts(UAI, p) for p in ("eleve", "responsable")}
+
+
+async def _sync_events(sync: SyncUnderTest) -> int:
+    async with sync.app.state.runtime.db.connection() as conn:
+        return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE topic = 'sync.events'"))
+
+
+async def test_a_dry_run_shows_the_difference_and_applies_nothing(accounts: AccountsUnderTest,
+                                                                   sync: SyncUnderTest) -> None:
+    await _known(accounts, sync)
+    response = await sync.upload(COLLEGE, UAI, principal=chef(UAI), dry_run=True)
+    report = response.json()
+    assert response.status_code == 200 and report["status"] == "simulation", report
+    assert report["counts"]["eleves_arrives"] == 6
+    assert report["counts"]["liens_ajoutes"] == 11
+    assert {c["type"] for c in report["changes"]} >= {"EleveArrived", "PersonneChanged", "LienAdded"}
+    assert await _sync_events(sync) == 0
+
+
+async def test_an_applied_export_creates_the_accounts_and_a_rerun_changes_nothing(accounts: AccountsUnderTest,
+                                                                                   sync: SyncUnderTest) -> None:
+    await _known(accounts, sync)
+    report = (await sync.upload(COLLEGE, UAI, principal=chef(UAI))).json()
+    assert report["status"] == "appliqué", report
+
+    async def all_accounts() -> bool:
+        held = await _accounts(accounts)
+        return len(held["eleve"]) == 6 and len(held["responsable"]) == 10
+
+    await eventually(all_accounts)
+    events = await _sync_events(sync)
+
+    again = (await sync.upload(COLLEGE, UAI, principal=chef(UAI))).json()
+    assert again["status"] == "aucun changement", again
+    assert await _sync_events(sync) == events
+    async with sync.client(chef(UAI)) as api:
+        runs = (await api.get(f"/api/v1/establishments/{UAI}/imports")).json()
+    assert [r["status"] for r in runs] == ["aucun changement", "appliqué"]
+
+
+@pytest.mark.parametrize(("mutate", "expected"), [
+    (lambda xml: xml[: len(xml) // 2], "ElevesAvecAdresses.xml"),
+    (lambda xml: re.sub(rb"<DATE_NAISS>[^<]*</DATE_NAISS>", b"<DATE_NAISS>31/02/2010</DATE_NAISS>", xml, count=1),
+     "31/02/2010"),
+])
+async def test_a_broken_export_is_refused_with_its_file_and_changes_nothing(
+        accounts: AccountsUnderTest, sync: SyncUnderTest, tmp_path: Path, mutate: Any, expected: str) -> None:
+    await _known(accounts, sync)
+    broken = tmp_path / "export"
+    shutil.copytree(COLLEGE, broken)
+    pupils = broken / "ElevesAvecAdresses.xml"
+    pupils.write_bytes(mutate(pupils.read_bytes()))
+    report = (await sync.upload(broken, UAI, principal=chef(UAI))).json()
+    assert report["status"] == "refusé"
+    assert expected in str(report["erreurs"])
+    assert await _sync_events(sync) == 0
+    assert await _accounts(accounts) == {"eleve": [], "responsable": []}
+
+
+async def test_an_export_of_another_establishment_is_refused(accounts: AccountsUnderTest, sync: SyncUnderTest) -> None:
+    await _known(accounts, sync)
+    await accounts.establishment("0540001A")
+    report = (await sync.upload(COLLEGE, "0540001A", principal=chef("0540001A"))).json()
+    assert report["status"] == "refusé"
+    assert report["erreurs"][0]["champ"] == "UAJ"
+
+
+async def test_an_unknown_establishment_is_refused(accounts: AccountsUnderTest, sync: SyncUnderTest) -> None:
+    report = (await sync.upload(COLLEGE)).json()
+    assert report["status"] == "refusé" and "n'est pas connu" in report["motif"]
+
+
+async def test_an_older_export_is_refused_unless_forced(accounts: AccountsUnderTest, sync: SyncUnderTest,
+                                                        tmp_path: Path) -> None:
+    await _known(accounts, sync)
+    assert (await sync.upload(COLLEGE, UAI)).json()["status"] == "appliqué"
+    older = tmp_path / "older"
+    shutil.copytree(COLLEGE, older)
+    for xml in older.glob("*.xml"):
+        xml.write_bytes(xml.read_bytes().replace(b"15/01/2025 07:42:10", b"14/01/2025 07:42:10"))
+    refused = (await sync.upload(older, UAI)).json()
+    assert refused["status"] == "refusé" and "plus ancien" in refused["motif"]
+    assert (await sync.upload(older, UAI, force=True)).json()["status"] == "aucun changement"
+
+
+async def test_the_safety_valve_stops_a_run_that_removes_too_many_pupils(accounts: AccountsUnderTest,
+                                                                         sync: SyncUnderTest, tmp_path: Path) -> None:
+    await _known(accounts, sync)
+    assert (await sync.upload(COLLEGE, UAI)).json()["status"] == "appliqué"
+    fewer = tmp_path / "fewer"
+    shutil.copytree(COLLEGE, fewer)
+    pupils = fewer / "ElevesAvecAdresses.xml"
+    text = pupils.read_bytes()
+    start = text.index(b"<ELEVE ")
+    end = text.index(b"</ELEVE>", start)
+    first = re.sub(rb"<DATE_SORTIE>[^<]*</DATE_SORTIE>", b"", text[start:end])
+    first = first.replace(b"</DATE_NAISS>", b"</DATE_NAISS><DATE_SORTIE>01/09/2025</DATE_SORTIE>", 1)
+    pupils.write_bytes(text[:start] + first + text[end:])  # one pupil of six leaves: more than 10 %
+    report = (await sync.upload(fewer, UAI)).json()
+    assert report["status"] == "refusé" and "arrêt de sécurité" in report["motif"]
+    forced = (await sync.upload(fewer, UAI, force=True)).json()
+    assert forced["status"] == "appliqué" and forced["counts"]["eleves_partis"] == 1
