@@ -56,7 +56,8 @@ async def list_division(servers: Servers) -> list[Row]:
     env = {"TELESERVICES_ENVIRONMENT": "test", "TELESERVICES_DATABASE_URL": url,
            "TELESERVICES_KAFKA_BOOTSTRAP_SERVERS": servers.broker.bootstrap_servers,
            "TELESERVICES_KAFKA_TOPIC_PREFIX": "benchaccounts.", "TELESERVICES_SECRET_STAFF_TOKEN_KEY": staff_key,
-           **{f"TELESERVICES_SECRET_{k}": secrets.token_urlsafe(48) for k in ("LINK_KEY", "TRANSIT_KEY", "AT_REST_KEY")},
+           **{f"TELESERVICES_SECRET_{k}": secrets.token_urlsafe(48)
+              for k in ("LINK_KEY", "TRANSIT_KEY", "AT_REST_KEY")},
            "TELESERVICES_LOG_LEVEL": "WARNING"}
     with tempfile.TemporaryDirectory() as tmp:
         process = ServiceProcess("accounts", "accounts", {**env, "TELESERVICES_ACCOUNTS_HTTP_PORT": str(free_port())},
