@@ -33,10 +33,10 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
 
-    def consume(self, group: str, topics: Sequence[Topic], handlers: Handlers) -> MessageConsumer:
-        """Declare a consumer group of this service (started with the service)."""
+    def consume(self, group: str, topics: Sequence[Topic], handlers: Handlers, batch: bool = False) -> MessageConsumer:
+        """Declare a consumer group of this service (started with the service); see MessageConsumer.batch."""
         consumer = MessageConsumer(name=f"{self.name}.{group}", db=self.db, kafka=self.settings.kafka,
-                                   topics=topics, handlers=handlers)
+                                   topics=topics, handlers=handlers, batch=batch)
         self._consumers.append(consumer)
         return consumer
 

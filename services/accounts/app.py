@@ -48,7 +48,7 @@ def create_app(settings: AccountsSettings) -> FastAPI:
     """Wire the accounts service: its runtime, its consumers, its API."""
     runtime = ServiceRuntime("accounts", settings, migrations=Path(__file__).parent / "migrations")
     for group, table in handlers(settings).items():
-        runtime.consume(group, TOPICS[group], table)
+        runtime.consume(group, TOPICS[group], table, batch=True)  # no outside side effect: batched transactions
     app = create_service_app(runtime, title="Téléservices — comptes")
     app.state.actions = StaffActions(runtime.db, settings)
     app.state.configuration = configuration = Configuration(runtime.db)

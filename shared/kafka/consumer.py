@@ -59,6 +59,7 @@ class MessageConsumer:
         topics: Sequence[Topic],
         handlers: Handlers,
         retry_delay_s: float = 0.2,
+        batch: bool = False,
     ):
         self.name = name
         self.db = db
@@ -66,6 +67,8 @@ class MessageConsumer:
         self.topics = topics
         self.handlers = {cls.message_type: handler for cls, handler in handlers.items()}
         self.retry_delay_s = retry_delay_s
+        self.batch = batch
+        """Apply a partition's polled records in one transaction (handlers without outside side effects)."""
         self.processed = 0
 
     def _consumer(self) -> AIOKafkaConsumer:
@@ -90,8 +93,9 @@ class MessageConsumer:
             while True:
                 batches = await consumer.getmany(timeout_ms=500)
                 for tp, records in batches.items():
-                    for record in records:
-                        await self._process(record)
+                    if not (self.batch and len(records) > 1 and await self._process_together(records)):
+                        for record in records:
+                            await self._process(record)
                     await self._commit(consumer, tp, records[-1].offset + 1)
         finally:
             await consumer.stop()
@@ -102,6 +106,40 @@ class MessageConsumer:
         except (CommitFailedError, KafkaError) as exc:
             # The partition moved to another member: it will see these messages again and skip them.
             log.warning("offset commit failed", extra={"consumer": self.name, "error": repr(exc)})
+
+    async def _process_together(self, records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        """Apply records in one transaction; False (nothing applied) sends them one by one instead."""
+        try:
+            parsed = [(record, Envelope.from_bytes(record.value or b"")) for record in records]
+        except ValueError:
+            return False
+        handled = [(envelope, self.handlers[envelope.type]) for _, envelope in parsed if envelope.type in self.handlers]
+        if not handled:
+            return True
+        applied: list[Envelope] = []
+        try:
+            with HANDLER_SECONDS.labels(self.name).time():
+                async with self.db.transaction() as conn:
+                    fresh = {row["event_id"] for row in await conn.fetch(
+                        "INSERT INTO processed_messages (consumer, event_id) SELECT $1, unnest($2::uuid[])"
+                        " ON CONFLICT DO NOTHING RETURNING event_id", self.name, [e.event_id for e, _ in handled])}
+                    for envelope, handler in handled:
+                        if envelope.event_id not in fresh:
+                            continue
+                        fresh.discard(envelope.event_id)
+                        token = correlation_id.set(envelope.correlation_id)
+                        try:
+                            await handler(envelope.open(), HandlerContext(conn=conn, envelope=envelope))
+                        finally:
+                            correlation_id.reset(token)
+                        applied.append(envelope)
+        except Exception as exc:  # one of them fails: retry each on its own, with retries and dead letters
+            log.info("batch not applied, handling one by one", extra={"consumer": self.name, "error": repr(exc)})
+            return False
+        self.processed += len(handled)
+        for envelope in applied:
+            MESSAGES_CONSUMED.labels(self.name, envelope.type, "applied").inc()
+        return True
 
     async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         try:

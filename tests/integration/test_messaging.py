@@ -63,9 +63,12 @@ async def _record(event: PupilCounted, ctx: HandlerContext) -> None:
     await ctx.conn.execute("INSERT INTO counted (number) VALUES ($1)", event.number)
 
 
-def _consumer(db: Database, kafka: KafkaSettings, name: str = "test.counter") -> MessageConsumer:
+def _consumer(db: Database, kafka: KafkaSettings, name: str = "test.counter", batch: bool = False) -> MessageConsumer:
     return MessageConsumer(name=name, db=db, kafka=kafka, topics=[SYNC_EVENTS],
-                           handlers={PupilCounted: _record}, retry_delay_s=0.01)
+                           handlers={PupilCounted: _record}, retry_delay_s=0.01, batch=batch)
+
+
+BATCHING = pytest.mark.parametrize("batch", [False, True], ids=["one-by-one", "batched"])
 
 
 async def _counted(db: Database) -> list[int]:
@@ -73,10 +76,11 @@ async def _counted(db: Database) -> list[int]:
         return [r["number"] for r in await conn.fetch("SELECT number FROM counted ORDER BY number")]
 
 
-async def test_a_message_delivered_twice_is_applied_once(db: Database, kafka: KafkaSettings) -> None:
+@BATCHING
+async def test_a_message_delivered_twice_is_applied_once(db: Database, kafka: KafkaSettings, batch: bool) -> None:
     envelope = Envelope.wrap(PupilCounted(number=7), uai="0540001A")
     await _publish(kafka, envelope.to_bytes(), envelope.to_bytes(), Envelope.wrap(PupilCounted(number=8)).to_bytes())
-    consumer = _consumer(db, kafka)
+    consumer = _consumer(db, kafka, batch=batch)
     task = asyncio.create_task(consumer.run())
     try:
         await eventually(lambda: _has(db, 8))
@@ -89,11 +93,12 @@ async def _has(db: Database, number: int) -> bool:
     return number in await _counted(db)
 
 
-async def test_a_poison_message_is_dead_lettered_and_the_consumer_moves_on(db: Database,
-                                                                          kafka: KafkaSettings) -> None:
+@BATCHING
+async def test_a_poison_message_is_dead_lettered_and_the_consumer_moves_on(db: Database, kafka: KafkaSettings,
+                                                                          batch: bool) -> None:
     poison = Envelope.wrap(PupilCounted(number=-1), uai="0540001A")
     await _publish(kafka, b"{not json", poison.to_bytes(), Envelope.wrap(PupilCounted(number=3)).to_bytes())
-    task = asyncio.create_task(_consumer(db, kafka).run())
+    task = asyncio.create_task(_consumer(db, kafka, batch=batch).run())
     try:
         await eventually(lambda: _has(db, 3))
     finally:
