@@ -32,11 +32,12 @@ SETTINGS_GROUPS: dict[str, type[Any]] = {
     "notes": ConfigurationNotes, "paiement": PaiementEnLigne, "emploi_du_temps": EmploiDuTemps,
     "bourse_college": BourseCollege, "bourse_lycee": BourseLycee, "message_accueil": MessageAccueil,
     "ent_et_courrier": EntEtCourrier, "contact": ContactEtablissement, "liens_utiles": LiensUtiles,
+    "courriers": dict[str, str],
 }
 """Each settings group and the domain type it is stored as (JSON in establishments.settings)."""
 DEFAULTS: dict[str, Any] = {"notes": ConfigurationNotes(), "emploi_du_temps": EmploiDuTemps(),
                             "ent_et_courrier": EntEtCourrier(), "liens_utiles": LiensUtiles(),
-                            "bourse_lycee": BourseLycee()}
+                            "bourse_lycee": BourseLycee(), "courriers": {}}
 
 
 def dump(value: Any) -> Any:

@@ -102,3 +102,19 @@ async def test_academy_operators_manage_the_academy_lists(accounts: AccountsUnde
         match = await api.get(f"/api/v1/establishments/{UAI}/settings/paiement/tipi/12345")
         assert match.json()["libelle"] == "Collège Langevin Wallon"
         _refused(await api.get(f"/api/v1/establishments/{UAI}/settings/paiement/tipi/99999"), "numero_tipi")
+
+
+async def test_letters_are_edited_checked_and_reset(accounts: AccountsUnderTest) -> None:
+    async with await _college(accounts) as api:
+        base = f"/api/v1/establishments/{UAI}/settings/courriers"
+        default = (await api.get(base)).json()["parts"]["responsable_nouveau_compte"]
+        assert default["par_defaut"] and "[Mot de passe]" in default["texte"]
+        _refused(await api.put(f"{base}/responsable_nouveau_compte",
+                               json={"texte": default["texte"].replace("[Mot de passe]", "")}),
+                 "responsable_nouveau_compte")
+        edited = default["texte"] + "\nRéunion de rentrée le 4 septembre."
+        assert (await api.put(f"{base}/responsable_nouveau_compte", json={"texte": edited})).status_code == 200
+        now = (await api.get(base)).json()["parts"]["responsable_nouveau_compte"]
+        assert now == {**default, "texte": edited, "par_defaut": False}
+        assert (await api.delete(f"{base}/responsable_nouveau_compte")).status_code == 200
+        assert (await api.get(base)).json()["parts"]["responsable_nouveau_compte"]["par_defaut"] is True

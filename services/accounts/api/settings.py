@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from teleservices.accounts.api.deps import scoped
 from teleservices.accounts.configuration import Configuration, Context, dump
 from teleservices.accounts.domain import establishment_settings as es
+from teleservices.accounts.domain.model import ActionRefused
+from teleservices.shared import letters
 from teleservices.shared.security.staff import Menu
 from teleservices.shared.web import Staff
 
@@ -74,6 +76,10 @@ class EntIn(Body):
 class ContactIn(Body):
     adresse_contact: str | None = Field(default=None, max_length=200)
     actif: bool
+
+
+class CourrierIn(Body):
+    texte: str = Field(max_length=20_000, description="Texte avec des champs [Champ] ; aucune autre syntaxe")
 
 
 class LienIn(Body):
@@ -219,3 +225,40 @@ async def update_lien(uai: str, lien_id: uuid.UUID, body: LienIn, staff: Staff, 
 async def remove_lien(uai: str, lien_id: uuid.UUID, staff: Staff, config: Config) -> Any:
     """Remove a useful link."""
     return await _change(config, staff, uai, Menu.parametrage, "liens_utiles", lambda ctx, v: v.remove(lien_id))
+
+
+@router.get("/settings/courriers")
+async def courriers(uai: str, staff: Staff, config: Config) -> dict[str, Any]:
+    """The header and each body of the letters, as customised or by default, with the fields available."""
+    scoped(staff, uai)
+    custom = (await config.settings(uai))["courriers"] or {}
+    return {"fields": list(letters.FIELDS), "cnil": letters.CNIL_MENTION, "parts": {
+        part.value: {"texte": custom.get(part.value, letters.DEFAULTS[part]), "par_defaut": part.value not in custom,
+                     "champs_obligatoires": list(letters.REQUIRED[part])} for part in letters.TemplatePart}}
+
+
+def _with_part(part: letters.TemplatePart, texte: str | None) -> Any:
+    def apply(ctx: Context, current: dict[str, str]) -> dict[str, str]:
+        updated = dict(current)
+        if texte is None:
+            updated.pop(part.value, None)
+            return updated
+        try:
+            updated[part.value] = letters.check_template(part, texte)
+        except letters.TemplateRefused as refused:
+            raise ActionRefused(refused.field, refused.reason) from refused
+        return updated
+
+    return apply
+
+
+@router.put("/settings/courriers/{part}")
+async def edit_courrier(uai: str, part: letters.TemplatePart, body: CourrierIn, staff: Staff, config: Config) -> Any:
+    """« Modifier en-tête / corps »: keep the edited text (required fields and the CNIL mention stay)."""
+    return await _change(config, staff, uai, Menu.parametrage, "courriers", _with_part(part, body.texte))
+
+
+@router.delete("/settings/courriers/{part}")
+async def reset_courrier(uai: str, part: letters.TemplatePart, staff: Staff, config: Config) -> Any:
+    """« Réinitialiser »: back to the default text."""
+    return await _change(config, staff, uai, Menu.parametrage, "courriers", _with_part(part, None))
