@@ -72,9 +72,12 @@ async def possible_origins(conn: asyncpg.Connection, uai: str, academy: str,
     if eleve.date_naissance is None:
         return []
     return list(await conn.fetch(
-        "SELECT d.uai, d.eleve_id FROM departures d JOIN establishments e ON e.uai = d.uai"
-        " WHERE d.uai <> $1 AND e.academy = $2 AND lower(d.nom) = lower($3) AND lower(d.prenom) = lower($4)"
-        " AND d.date_naissance = $5", uai, academy, eleve.nom, eleve.prenom, eleve.date_naissance))
+        "SELECT x.uai, x.eleve_id FROM ("
+        "  SELECT uai, eleve_id, nom, prenom, date_naissance FROM departures UNION ALL"
+        "  SELECT uai, eleve_id, data->>'nom', data->>'prenom', (data->>'date_naissance')::date FROM eleves) x"
+        " JOIN establishments e ON e.uai = x.uai"
+        " WHERE x.uai <> $1 AND e.academy = $2 AND lower(x.nom) = lower($3) AND lower(x.prenom) = lower($4)"
+        " AND x.date_naissance = $5", uai, academy, eleve.nom, eleve.prenom, eleve.date_naissance))
 
 
 async def add_review(conn: asyncpg.Connection, uai: str, eleve_id: str, candidate_uai: str,

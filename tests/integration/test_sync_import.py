@@ -132,3 +132,56 @@ async def test_the_safety_valve_stops_a_run_that_removes_too_many_pupils(account
     assert report["status"] == "refusé" and "arrêt de sécurité" in report["motif"]
     forced = (await sync.upload(fewer, UAI, force=True)).json()
     assert forced["status"] == "appliqué" and forced["counts"]["eleves_partis"] == 1
+
+
+async def test_a_pupil_moving_between_establishments_keeps_his_account_or_is_reviewed(
+        accounts: AccountsUnderTest, sync: SyncUnderTest, tmp_path: Path) -> None:
+    other = "0990002A"
+    await _known(accounts, sync)
+    await accounts.establishment(other)
+    assert (await sync.upload(COLLEGE, UAI)).json()["status"] == "appliqué"
+    await eventually(lambda: _has_pupils(accounts, UAI, 6))
+    pupils = {p["eleve"]["eleve_id"]: p for p in await accounts.accounts(UAI, "eleve")}
+
+    arrival = tmp_path / "arrival"
+    shutil.copytree(COLLEGE, arrival)
+    for xml in arrival.glob("*.xml"):
+        xml.write_bytes(xml.read_bytes().replace(b"0990001Z", other.encode()))
+    report = (await sync.upload(arrival, other)).json()
+    assert report["status"] == "appliqué", report
+    assert report["continuite"] == {"certaines": 6, "a_examiner": 0}  # every fixture pupil has an INE
+
+    async def moved() -> list[dict[str, Any]]:
+        return [p for p in await accounts.accounts(other, "eleve") if p["continuity"]]
+
+    async def all_moved() -> list[dict[str, Any]] | None:
+        kept = await moved()
+        return kept if len(kept) == 6 else None
+
+    kept = await eventually(all_moved)
+    assert {p["id"] for p in kept} == {p["id"] for p in pupils.values()}
+    assert await accounts.accounts(UAI, "eleve") == []
+
+
+async def _has_pupils(accounts: AccountsUnderTest, uai: str, count: int) -> bool:
+    return len(await accounts.accounts(uai, "eleve")) == count
+
+
+async def test_a_pupil_without_a_certain_match_goes_to_the_review_list(accounts: AccountsUnderTest,
+                                                                       sync: SyncUnderTest, tmp_path: Path) -> None:
+    other = "0990002A"
+    await _known(accounts, sync)
+    await accounts.establishment(other)
+    assert (await sync.upload(COLLEGE, UAI)).json()["status"] == "appliqué"
+    arrival = tmp_path / "arrival"
+    shutil.copytree(COLLEGE, arrival)
+    for xml in arrival.glob("*.xml"):
+        content = re.sub(rb"<ID_NATIONAL>[^<]*</ID_NATIONAL>", b"", xml.read_bytes())
+        xml.write_bytes(content.replace(b"0990001Z", other.encode()))
+    report = (await sync.upload(arrival, other)).json()
+    assert report["status"] == "appliqué" and report["continuite"] == {"certaines": 0, "a_examiner": 6}
+    async with sync.client(chef(other)) as api:
+        reviews = (await api.get(f"/api/v1/establishments/{other}/continuity-reviews")).json()
+    assert {r["candidate_uai"] for r in reviews} == {UAI} and len(reviews) == 6
+    await eventually(lambda: _has_pupils(accounts, other, 6))
+    assert not [p for p in await accounts.accounts(other, "eleve") if p["continuity"]]
