@@ -110,6 +110,32 @@ def mailbox(
     asyncio.run(serve_mailbox(directory, smtp_port=smtp_port, http_port=http_port))
 
 
+@app.command("demo-export")
+def demo_export(
+    pupils: Annotated[int, typer.Option(min=1, help="Nombre d'élèves de l'établissement fictif (collège).")],
+    uai: Annotated[str, typer.Option(help="UAI (RNE) de l'établissement, ex. 0540001A.")] = "0540001A",
+    seed: Annotated[int, typer.Option(help="Graine : la même graine donne les mêmes fichiers.")] = 2018,
+    directory: Annotated[Path | None, typer.Option("--dir", help="Dossier de sortie (défaut : .data/demo-export/UAI).")
+                         ] = None,
+    zipped: Annotated[bool, typer.Option("--zip", help="Fichiers zippés comme SIECLE les livre (ExportXML_*.zip).")
+                      ] = False,
+) -> None:
+    """Écrit un export SIECLE/BEE fictif (élèves, responsables, nomenclature, structures) pour démos et essais."""
+    from teleservices.sync.demo_export import write_demo_export
+
+    folder = directory or DEFAULT_DATA_DIR / "demo-export" / uai
+    try:
+        summary = write_demo_export(folder, uai=uai, pupils=pupils, seed=seed, zipped=zipped)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    size_bytes = summary.size_bytes
+    size = (f"{size_bytes / 1e6:.1f} Mo" if size_bytes >= 1e6 else f"{size_bytes / 1e3:.0f} ko").replace(".", ",")
+    typer.echo(f"Export fictif de l'établissement {summary.uai} ({summary.annee_scolaire}-{summary.annee_scolaire + 1}"
+               f") écrit dans {folder} : {summary.pupils} élèves dont {summary.departed} partis, {summary.persons} "
+               f"personnes, {summary.legal_links} liens de représentant légal, {summary.divisions} divisions, "
+               f"{summary.groups} groupes, {len(summary.files)} fichiers ({size}).")
+
+
 @staff_app.command("add")
 def staff_add(
     login: Annotated[str, typer.Argument(help="Identifiant de connexion.")],

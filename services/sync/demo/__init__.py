@@ -1,0 +1,1 @@
+"""Fictional SIECLE/BEE exports for demos, tests and benchmarks: see `teleservices.sync.demo_export` for the API."""
