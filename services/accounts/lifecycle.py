@@ -48,19 +48,27 @@ async def store(conn: asyncpg.Connection, account: Account, actor: str, **kwargs
     await events.state_changes(conn, account, changes)
 
 
+_academies: dict[str, str] = {}
+"""UAI → academy: an establishment never changes academy, so it is read once per process."""
+
+
+async def _academy(conn: asyncpg.Connection, uai: str) -> str:
+    if uai not in _academies:
+        _academies[uai] = (await repo.get_establishment(conn, uai))["academy"]
+    return _academies[uai]
+
+
 async def precreate(conn: asyncpg.Connection, uai: str, eleve_id: str, population: Population,
-                    personne_id: str | None = None, continuity: bool = False) -> Account:
-    """Pre-create an account (Non notifié) with a new identifier, attached to a pupil."""
-    establishment = await repo.get_establishment(conn, uai)
-    if population is Population.eleve:
-        person = await repo.get_eleve(conn, uai, eleve_id)
-    else:
-        person = await repo.get_personne(conn, uai, personne_id or "")
-    ident = await repo.allocate_identifier(conn, establishment["academy"], identifier_base(person["prenom"],
-                                                                                           person["nom"]))
+                    personne_id: str | None = None, continuity: bool = False,
+                    names: tuple[str, str] | None = None) -> Account:
+    """Pre-create an account (Non notifié) with a new identifier, attached to a pupil; `names`: (prénom, nom)."""
+    if names is None:
+        person = (await repo.get_eleve(conn, uai, eleve_id) if population is Population.eleve
+                  else await repo.get_personne(conn, uai, personne_id or ""))
+        names = (person["prenom"], person["nom"])
+    ident = await repo.allocate_identifier(conn, await _academy(conn, uai), identifier_base(*names))
     account = Account(id=uuid.uuid4(), uai=uai, population=population, identifiant=ident, continuity=continuity)
-    await repo.insert_account(conn, account)
-    await repo.attach(conn, account.id, uai, eleve_id, personne_id, population)
+    await repo.insert_account(conn, account, eleve_id, personne_id)
     await events.account_created(conn, account)
     return account
 
@@ -88,7 +96,8 @@ class SiecleChanges:
             return
         kept = await self._continuity(conn, event) if event.continuity_from else None
         if kept is None:
-            await precreate(conn, event.uai, event.eleve.eleve_id, Population.eleve)
+            await precreate(conn, event.uai, event.eleve.eleve_id, Population.eleve,
+                            names=(event.eleve.prenom, event.eleve.nom))
 
     async def _continuity(self, conn: asyncpg.Connection, event: EleveArrived) -> Account | None:
         """The pupil keeps the account of his previous establishment of the academy (flagged, effective now)."""

@@ -82,17 +82,22 @@ async def activate_establishment(conn: asyncpg.Connection, uai: str, at: datetim
 
 async def allocate_identifier(conn: asyncpg.Connection, academy: str, base: str) -> str:
     """Reserve the smallest number above those used for this base in the academy; never reuse one."""
+    taken = await conn.fetchrow(
+        "WITH next AS (SELECT coalesce(max(number), 0) + 1 AS n FROM identifiers WHERE academy = $1 AND base = $2)"
+        " INSERT INTO identifiers (identifiant, academy, base, number) SELECT $2 || n, $1, $2, n FROM next"
+        " ON CONFLICT DO NOTHING RETURNING identifiant, number", academy, base)
+    if taken:
+        return str(taken["identifiant"])
     number = await conn.fetchval(
         "SELECT coalesce(max(number), 0) + 1 FROM identifiers WHERE academy = $1 AND base = $2", academy, base)
     while True:
         # Taken elsewhere (another academy, or "anne.dupont2"+"1" = "anne.dupont"+"21"): try the next number.
-        candidate = identifier(base, number)
+        number += 1
         inserted = await conn.fetchval(
             "INSERT INTO identifiers (identifiant, academy, base, number) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT DO NOTHING RETURNING identifiant", candidate, academy, base, number)
+            " ON CONFLICT DO NOTHING RETURNING identifiant", identifier(base, number), academy, base, number)
         if inserted:
             return str(inserted)
-        number += 1
 
 
 async def upsert_eleve(conn: asyncpg.Connection, uai: str, eleve: EleveData) -> None:
@@ -170,12 +175,16 @@ def account_from_row(row: asyncpg.Record) -> Account:
     )
 
 
-async def insert_account(conn: asyncpg.Connection, account: Account) -> None:
-    """Store a new account."""
+async def insert_account(conn: asyncpg.Connection, account: Account, eleve_id: str,
+                         personne_id: str | None) -> None:
+    """Store a new account attached to a pupil (and, for a representative, a person)."""
     await conn.execute(
-        "INSERT INTO accounts (id, uai, population, identifiant, state, continuity) VALUES ($1, $2, $3, $4, $5, $6)",
+        "WITH added AS (INSERT INTO accounts (id, uai, population, identifiant, state, continuity)"
+        " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id)"
+        " INSERT INTO rattachements (account_id, uai, eleve_id, personne_id, population)"
+        " SELECT id, $2, $7, $8, $3 FROM added",
         account.id, account.uai, account.population.value, account.identifiant, account.state.value,
-        account.continuity)
+        account.continuity, eleve_id, personne_id)
 
 
 async def load_account(conn: asyncpg.Connection, account_id: uuid.UUID,

@@ -120,9 +120,8 @@ class Importer:
         arriving = [e for eleve_id, e in new.eleves.items() if eleve_id not in held.eleves]
         by_ine = await repo.certain_origins(conn, uai, academy, [e.ine for e in arriving if e.ine])
         certain = {e.eleve_id: by_ine[e.ine] for e in arriving if e.ine and e.ine in by_ine}
-        suspected = [(eleve.eleve_id, c["uai"], c["eleve_id"]) for eleve in arriving if eleve.eleve_id not in certain
-                     for c in await repo.possible_origins(conn, uai, academy, eleve)]
-        return certain, suspected
+        uncertain = [eleve for eleve in arriving if eleve.eleve_id not in certain]
+        return certain, await repo.possible_origins(conn, uai, academy, uncertain)
 
     async def _apply(self, conn: Any, export: SiecleExport, held: Snapshot, new: Snapshot, diff: Difference,
                      run_id: uuid.UUID) -> None:

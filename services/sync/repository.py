@@ -41,8 +41,10 @@ async def store_snapshot(conn: asyncpg.Connection, uai: str, snapshot: Snapshot)
     """Replace the establishment's snapshot (in the import's transaction)."""
     for table in ("eleves", "personnes", "liens"):
         await conn.execute(f"DELETE FROM {table} WHERE uai = $1", uai)
-    await conn.copy_records_to_table("eleves", columns=["uai", "eleve_id", "ine", "data"], records=[
-        (uai, e.eleve_id, e.ine, e.model_dump(mode="json")) for e in snapshot.eleves.values()])
+    await conn.copy_records_to_table(
+        "eleves", columns=["uai", "eleve_id", "ine", "nom", "prenom", "date_naissance", "data"],
+        records=[(uai, e.eleve_id, e.ine, e.nom, e.prenom, e.date_naissance, e.model_dump(mode="json"))
+                 for e in snapshot.eleves.values()])
     await conn.copy_records_to_table("personnes", columns=["uai", "personne_id", "data"], records=[
         (uai, p.personne_id, p.model_dump(mode="json")) for p in snapshot.personnes.values()])
     await conn.copy_records_to_table("liens", columns=["uai", "eleve_id", "personne_id", "niveau"], records=[
@@ -67,17 +69,23 @@ async def certain_origins(conn: asyncpg.Connection, uai: str, academy: str, ines
 
 
 async def possible_origins(conn: asyncpg.Connection, uai: str, academy: str,
-                           eleve: EleveData) -> list[asyncpg.Record]:
-    """Pupils of other establishments of the academy with the same names and birth date (not certain)."""
-    if eleve.date_naissance is None:
+                           eleves: list[EleveData]) -> list[tuple[str, str, str]]:
+    """(pupil, other establishment, its pupil) with the same names and birth date elsewhere in the academy."""
+    known = [e for e in eleves if e.date_naissance is not None]
+    if not known:
         return []
-    return list(await conn.fetch(
-        "SELECT x.uai, x.eleve_id FROM ("
-        "  SELECT uai, eleve_id, nom, prenom, date_naissance FROM departures UNION ALL"
-        "  SELECT uai, eleve_id, data->>'nom', data->>'prenom', (data->>'date_naissance')::date FROM eleves) x"
-        " JOIN establishments e ON e.uai = x.uai"
-        " WHERE x.uai <> $1 AND e.academy = $2 AND lower(x.nom) = lower($3) AND lower(x.prenom) = lower($4)"
-        " AND x.date_naissance = $5", uai, academy, eleve.nom, eleve.prenom, eleve.date_naissance))
+    rows = await conn.fetch(
+        "WITH arriving (eleve_id, nom, prenom, date_naissance) AS ("
+        "  SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::date[]))"
+        " SELECT a.eleve_id, x.uai, x.eleve_id AS candidate FROM arriving a"
+        " JOIN (SELECT uai, eleve_id, nom, prenom, date_naissance FROM departures UNION ALL"
+        "       SELECT uai, eleve_id, nom, prenom, date_naissance FROM eleves) x"
+        "   ON lower(x.nom) = lower(a.nom) AND lower(x.prenom) = lower(a.prenom)"
+        "  AND x.date_naissance = a.date_naissance"
+        " JOIN establishments e ON e.uai = x.uai WHERE x.uai <> $1 AND e.academy = $2",
+        uai, academy, [e.eleve_id for e in known], [e.nom for e in known], [e.prenom for e in known],
+        [e.date_naissance for e in known])
+    return [(r["eleve_id"], r["uai"], r["candidate"]) for r in rows]
 
 
 async def add_review(conn: asyncpg.Connection, uai: str, eleve_id: str, candidate_uai: str,

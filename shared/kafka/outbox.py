@@ -21,11 +21,11 @@ log = logging.getLogger(__name__)
 
 async def enqueue(conn: asyncpg.Connection, topic: Topic, key: str, envelope: Envelope) -> None:
     """Add a message to the outbox inside the caller's transaction."""
-    await conn.execute(
-        "INSERT INTO outbox (event_id, topic, message_key, envelope) VALUES ($1, $2, $3, $4)",
+    await conn.execute(  # one round trip: the row, and a wake-up for the relay delivered at commit
+        "WITH added AS (INSERT INTO outbox (event_id, topic, message_key, envelope) VALUES ($1, $2, $3, $4)"
+        " RETURNING 1) SELECT pg_notify('outbox_' || current_schema(), '') FROM added",
         envelope.event_id, topic.name, key, envelope.model_dump(mode="json"),
     )
-    await conn.execute("SELECT pg_notify('outbox_' || current_schema(), '')")
 
 
 async def enqueue_many(conn: asyncpg.Connection, topic: Topic, messages: list[tuple[str, Envelope]]) -> None:

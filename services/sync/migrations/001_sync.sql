@@ -10,14 +10,17 @@ CREATE TABLE establishments (
 );
 
 CREATE TABLE eleves (
-    uai      text  NOT NULL,
-    eleve_id text  NOT NULL,
-    ine      text,
-    data     jsonb NOT NULL,
+    uai            text  NOT NULL,
+    eleve_id       text  NOT NULL,
+    ine            text,
+    nom            text  NOT NULL,
+    prenom         text  NOT NULL,
+    date_naissance date,
+    data           jsonb NOT NULL,
     PRIMARY KEY (uai, eleve_id)
 );
 CREATE INDEX eleves_ine ON eleves (ine) WHERE ine IS NOT NULL;
-CREATE INDEX eleves_identity ON eleves ((data->>'nom'), (data->>'prenom'), (data->>'date_naissance'));
+CREATE INDEX eleves_identity ON eleves (lower(nom), lower(prenom), date_naissance);
 
 CREATE TABLE personnes (
     uai         text  NOT NULL,
@@ -46,6 +49,7 @@ CREATE TABLE departures (
     PRIMARY KEY (uai, eleve_id)
 );
 CREATE INDEX departures_ine ON departures (ine) WHERE ine IS NOT NULL;
+CREATE INDEX departures_identity ON departures (lower(nom), lower(prenom), date_naissance);
 
 CREATE TABLE runs (
     id             uuid PRIMARY KEY,
