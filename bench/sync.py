@@ -61,8 +61,8 @@ async def _copy(url: str, pupils: list[tuple[str, ...]], persons: list[tuple[str
         await conn.close()
 
 
-async def _wait_accounts(client: httpx.AsyncClient, uai: str, expected: int, timeout: float = 600) -> None:
-    deadline = time.monotonic() + timeout
+async def _wait_accounts(client: httpx.AsyncClient, uai: str, expected: int, within_s: float = 600) -> None:
+    deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         listed = await client.get(f"/api/v1/establishments/{uai}/accounts", params={"population": "eleve"})
         if listed.json()["total"] >= expected:
