@@ -61,14 +61,27 @@ async def _copy(url: str, pupils: list[tuple[str, ...]], persons: list[tuple[str
         await conn.close()
 
 
-async def _wait_accounts(client: httpx.AsyncClient, uai: str, expected: int, within_s: float = 600) -> None:
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        listed = await client.get(f"/api/v1/establishments/{uai}/accounts", params={"population": "eleve"})
-        if listed.json()["total"] >= expected:
-            return
-        await asyncio.sleep(0.05)
+async def _wait_accounts(url: str, uai: str, expected: int, within_s: float = 600) -> None:
+    """Until the establishment has every expected account (pupils' and légal representatives')."""
+    conn = await asyncpg.connect(url, server_settings={"search_path": "accounts"})
+    try:
+        deadline = time.monotonic() + within_s
+        while time.monotonic() < deadline:
+            if await conn.fetchval("SELECT count(*) FROM rattachements WHERE uai = $1", uai) >= expected:
+                return
+            await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
     raise TimeoutError("accounts did not appear")
+
+
+async def _expected_accounts(folder: Path, today: object) -> int:
+    """Present pupils plus their légal representatives' links: one account each."""
+    from teleservices.sync.domain.snapshot import snapshot_of
+    from teleservices.sync.siecle.export import parse_export
+
+    snapshot = snapshot_of(await asyncio.to_thread(parse_export, folder, today=today))  # type: ignore[arg-type]
+    return len(snapshot.eleves) + sum(1 for niveau in snapshot.liens.values() if niveau == 1)
 
 
 @benchmark("sync.")
@@ -99,7 +112,7 @@ async def _establishment(servers: Servers) -> list[Row]:
                 report = (await syn.post("/api/v1/imports", files=_files(folder))).json()
                 assert report["status"] == "appliqué", report
                 applied = time.perf_counter() - started
-                await _wait_accounts(acc, UAI, summary.pupils - summary.departed)
+                await _wait_accounts(url, UAI, await _expected_accounts(folder, summary.date_export))
                 elapsed = time.perf_counter() - started
                 peak = peak_rss_mb(sync.proc.pid)  # type: ignore[union-attr]
         finally:

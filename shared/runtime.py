@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaProducer
 
 from teleservices.shared.db import Database
 from teleservices.shared.kafka.broker import create_producer, ensure_topics
-from teleservices.shared.kafka.consumer import Handlers, MessageConsumer
+from teleservices.shared.kafka.consumer import BatchHandlers, Handlers, MessageConsumer
 from teleservices.shared.kafka.outbox import OutboxRelay
 from teleservices.shared.messages.topics import ALL_TOPICS, Topic
 from teleservices.shared.settings import ServiceSettings
@@ -33,10 +33,11 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
 
-    def consume(self, group: str, topics: Sequence[Topic], handlers: Handlers, batch: bool = False) -> MessageConsumer:
+    def consume(self, group: str, topics: Sequence[Topic], handlers: Handlers, batch: bool = False,
+                batch_handlers: BatchHandlers | None = None) -> MessageConsumer:
         """Declare a consumer group of this service (started with the service); see MessageConsumer.batch."""
         consumer = MessageConsumer(name=f"{self.name}.{group}", db=self.db, kafka=self.settings.kafka,
-                                   topics=topics, handlers=handlers, batch=batch)
+                                   topics=topics, handlers=handlers, batch=batch, batch_handlers=batch_handlers)
         self._consumers.append(consumer)
         return consumer
 

@@ -14,7 +14,7 @@ from teleservices.accounts.establishments import Establishments
 from teleservices.accounts.expiry import Expiry
 from teleservices.accounts.lifecycle import PortalActivity, SiecleChanges
 from teleservices.accounts.settings import AccountsSettings
-from teleservices.shared.kafka.consumer import Handlers
+from teleservices.shared.kafka.consumer import BatchHandlers, Handlers
 from teleservices.shared.messages import portal, siecle
 from teleservices.shared.messages.catalog import NotificationDelivered, NotificationFailed
 from teleservices.shared.messages.topics import NOTIFIER_EVENTS, PORTAL_EVENTS, SYNC_EVENTS
@@ -41,14 +41,22 @@ def handlers(settings: AccountsSettings) -> dict[str, Handlers]:
     }
 
 
+def batch_handlers() -> dict[str, BatchHandlers]:
+    """Handlers applying a run of consecutive messages of one type at once (an import's thousands of events)."""
+    sync = SiecleChanges()
+    return {"siecle-changes": {siecle.EleveArrived: sync.eleves_arrived, siecle.PersonneChanged: sync.personnes_changed,
+                               siecle.LienAdded: sync.liens_added}}
+
+
 TOPICS = {"delivery-results": [NOTIFIER_EVENTS], "siecle-changes": [SYNC_EVENTS], "portal-activity": [PORTAL_EVENTS]}
 
 
 def create_app(settings: AccountsSettings) -> FastAPI:
     """Wire the accounts service: its runtime, its consumers, its API."""
     runtime = ServiceRuntime("accounts", settings, migrations=Path(__file__).parent / "migrations")
-    for group, table in handlers(settings).items():
-        runtime.consume(group, TOPICS[group], table, batch=True)  # no outside side effect: batched transactions
+    batched = batch_handlers()
+    for group, table in handlers(settings).items():  # no outside side effect: batched transactions
+        runtime.consume(group, TOPICS[group], table, batch=True, batch_handlers=batched.get(group))
     app = create_service_app(runtime, title="Téléservices — comptes")
     app.state.actions = StaffActions(runtime.db, settings)
     app.state.configuration = configuration = Configuration(runtime.db)

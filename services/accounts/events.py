@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from teleservices.accounts.domain.model import Account, StateChange
-from teleservices.shared.kafka.outbox import enqueue
+from teleservices.shared.kafka.outbox import enqueue, enqueue_many
 from teleservices.shared.logs import correlation_id
 from teleservices.shared.messages.catalog import AccountCreated, AccountStateChanged
 from teleservices.shared.messages.envelope import Envelope, Message
@@ -22,6 +22,15 @@ async def account_created(conn: asyncpg.Connection, account: Account) -> None:
     """Announce a new account."""
     await emit(conn, AccountCreated(account_id=account.id, uai=account.uai, population=account.population,
                                     identifiant=account.identifiant), str(account.id), account.uai)
+
+
+async def accounts_created(conn: asyncpg.Connection, accounts: list[Account]) -> None:
+    """Announce many new accounts at once."""
+    cid = correlation_id.get()
+    await enqueue_many(conn, ACCOUNTS_EVENTS, [
+        (str(a.id), Envelope.wrap(AccountCreated(account_id=a.id, uai=a.uai, population=a.population,
+                                                 identifiant=a.identifiant), uai=a.uai, correlation_id=cid))
+        for a in accounts])
 
 
 async def state_changes(conn: asyncpg.Connection, account: Account, changes: list[StateChange]) -> None:

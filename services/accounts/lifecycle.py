@@ -84,9 +84,56 @@ async def close_account(conn: asyncpg.Connection, account_id: uuid.UUID, cause: 
     return account
 
 
+async def precreate_many(conn: asyncpg.Connection, uai: str, population: Population,
+                         wanted: list[tuple[str, str | None, tuple[str, str]]]) -> list[Account]:
+    """Pre-create many accounts at once: (pupil id, person id or None, (prénom, nom)) each."""
+    if not wanted:
+        return []
+    idents = await repo.allocate_identifiers(conn, await _academy(conn, uai),
+                                             [identifier_base(*names) for _, _, names in wanted])
+    accounts = [(Account(id=uuid.uuid4(), uai=uai, population=population, identifiant=ident), eleve_id, personne_id)
+                for ident, (eleve_id, personne_id, _) in zip(idents, wanted, strict=True)]
+    await repo.insert_accounts(conn, accounts)
+    await events.accounts_created(conn, [a for a, _, _ in accounts])
+    return [a for a, _, _ in accounts]
+
+
 @dataclass
 class SiecleChanges:
     """Applies what the SIECLE import found to accounts (guide §1.4; the accounts issue's effects)."""
+
+    async def eleves_arrived(self, batch: list[EleveArrived], ctx: HandlerContext) -> None:
+        """Many arrivals at once (an import); continuity cases go one by one."""
+        for uai in {e.uai for e in batch}:
+            mine = [e for e in batch if e.uai == uai]
+            await repo.upsert_eleves(ctx.conn, uai, list({e.eleve.eleve_id: e.eleve for e in mine}.values()))
+            for event in (e for e in mine if e.continuity_from):
+                await self.eleve_arrived(event, ctx)
+            plain = [e.eleve for e in mine if not e.continuity_from]
+            have = await repo.attached_pairs(ctx.conn, uai, Population.eleve, [(e.eleve_id, None) for e in plain])
+            await precreate_many(ctx.conn, uai, Population.eleve, [
+                (e.eleve_id, None, (e.prenom, e.nom)) for e in plain if (e.eleve_id, None) not in have])
+
+    async def personnes_changed(self, batch: list[PersonneChanged], ctx: HandlerContext) -> None:
+        """Many persons stored at once."""
+        for uai in {e.uai for e in batch}:
+            latest = {e.personne.personne_id: e.personne for e in batch if e.uai == uai}  # one row per statement
+            await repo.upsert_personnes(ctx.conn, uai, list(latest.values()))
+
+    async def liens_added(self, batch: list[LienAdded], ctx: HandlerContext) -> None:
+        """Many links at once; each new légal representative gets an account for that pupil."""
+        for uai in {e.uai for e in batch}:
+            mine = [e for e in batch if e.uai == uai]
+            latest = {(e.eleve_id, e.personne_id): e.niveau_responsabilite for e in mine}
+            await repo.set_liens(ctx.conn, uai, [(e, p, n) for (e, p), n in latest.items()])
+            legal = [(e.eleve_id, e.personne_id) for e in mine if e.niveau_responsabilite == LEGAL_REPRESENTATIVE]
+            have = await repo.attached_pairs(ctx.conn, uai, Population.responsable, legal)  # type: ignore[arg-type]
+            missing = list(dict.fromkeys(pair for pair in legal if pair not in have))
+            names = {r["personne_id"]: (r["prenom"], r["nom"]) for r in await ctx.conn.fetch(
+                "SELECT personne_id, prenom, nom FROM personnes WHERE uai = $1 AND personne_id = ANY($2)",
+                uai, [p for _, p in missing])}
+            await precreate_many(ctx.conn, uai, Population.responsable,
+                                 [(eleve_id, personne_id, names[personne_id]) for eleve_id, personne_id in missing])
 
     async def eleve_arrived(self, event: EleveArrived, ctx: HandlerContext) -> None:
         """A pupil enrolled: his account is pre-created, or kept from his previous establishment."""

@@ -294,3 +294,93 @@ async def account_history(conn: asyncpg.Connection, account_id: uuid.UUID) -> li
     return list(await conn.fetch(
         "SELECT previous_state, state, cause, actor, at FROM account_history WHERE account_id = $1 ORDER BY id",
         account_id))
+
+
+async def allocate_identifiers(conn: asyncpg.Connection, academy: str, bases: list[str]) -> list[str]:
+    """Reserve one identifier per base given (a base may repeat), in one round trip when nothing clashes."""
+    rows = await conn.fetch("SELECT base, max(number) AS n FROM identifiers WHERE academy = $1 AND base = ANY($2)"
+                            " GROUP BY base", academy, sorted(set(bases)))
+    last = {r["base"]: r["n"] for r in rows}
+    planned = []
+    for base in bases:
+        last[base] = last.get(base, 0) + 1
+        planned.append((identifier(base, last[base]), base, last[base]))
+    inserted = await conn.fetch(
+        "INSERT INTO identifiers (identifiant, academy, base, number) SELECT i, $1, b, n"
+        " FROM unnest($2::text[], $3::text[], $4::int[]) AS t(i, b, n) ON CONFLICT DO NOTHING RETURNING identifiant",
+        academy, [p[0] for p in planned], [p[1] for p in planned], [p[2] for p in planned])
+    ok = {r["identifiant"] for r in inserted}
+    return [ident if ident in ok else await allocate_identifier(conn, academy, base) for ident, base, _ in planned]
+
+
+async def insert_accounts(conn: asyncpg.Connection, accounts: list[tuple[Account, str, str | None]]) -> None:
+    """Store new accounts with their attachment (pupil, and person for a representative), at once."""
+    await conn.execute(
+        "INSERT INTO accounts (id, uai, population, identifiant, state, continuity)"
+        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[])",
+        [a.id for a, _, _ in accounts], [a.uai for a, _, _ in accounts], [a.population.value for a, _, _ in accounts],
+        [a.identifiant for a, _, _ in accounts], [a.state.value for a, _, _ in accounts],
+        [a.continuity for a, _, _ in accounts])
+    await conn.execute(
+        "INSERT INTO rattachements (account_id, uai, eleve_id, personne_id, population)"
+        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])",
+        [a.id for a, _, _ in accounts], [a.uai for a, _, _ in accounts], [e for _, e, _ in accounts],
+        [p for _, _, p in accounts], [a.population.value for a, _, _ in accounts])
+
+
+async def upsert_eleves(conn: asyncpg.Connection, uai: str, eleves: list[EleveData]) -> None:
+    """Store many pupils as SIECLE describes them now, in one statement."""
+    await conn.execute(
+        "INSERT INTO eleves (uai, eleve_id, ine, nom, prenom, date_naissance, division, code_mef, libelle_mef,"
+        " code_regime, email, groupes) SELECT $1, t.eleve_id, t.ine, t.nom, t.prenom, t.date_naissance, t.division,"
+        " t.code_mef, t.libelle_mef, t.code_regime, t.email, coalesce(string_to_array(t.g, chr(31)), '{}')"
+        " FROM unnest($2::text[],"
+        " $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[], $10::text[],"
+        " $11::text[], $12::text[]) AS t(eleve_id, ine, nom, prenom, date_naissance, division, code_mef,"
+        " libelle_mef, code_regime, email, g)"
+        " ON CONFLICT (uai, eleve_id) DO UPDATE SET ine = excluded.ine, nom = excluded.nom,"
+        " prenom = excluded.prenom, date_naissance = excluded.date_naissance, division = excluded.division,"
+        " groupes = excluded.groupes, code_mef = excluded.code_mef, libelle_mef = excluded.libelle_mef,"
+        " code_regime = excluded.code_regime, email = excluded.email, left_at = NULL",
+        uai, *(list(column) for column in zip(*[
+            (e.eleve_id, e.ine, e.nom, e.prenom, e.date_naissance, e.division, e.code_mef, e.libelle_mef,
+             e.code_regime, e.email, "\x1f".join(e.groupes) if e.groupes else None) for e in eleves], strict=True)))
+
+
+async def upsert_personnes(conn: asyncpg.Connection, uai: str, personnes: list[PersonneData]) -> None:
+    """Store many persons as SIECLE describes them now, in one statement."""
+    await conn.execute(
+        "INSERT INTO personnes (uai, personne_id, civilite, nom, prenom, email, address_lines, telephones)"
+        " SELECT $1, t.personne_id, t.civilite, t.nom, t.prenom, t.email,"
+        " coalesce(string_to_array(t.a, chr(31)), '{}'), coalesce(string_to_array(t.p, chr(31)), '{}')"
+        " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
+        " AS t(personne_id, civilite, nom, prenom, email, a, p)"
+        " ON CONFLICT (uai, personne_id) DO UPDATE SET civilite = excluded.civilite, nom = excluded.nom,"
+        " prenom = excluded.prenom, email = excluded.email, address_lines = excluded.address_lines,"
+        " telephones = excluded.telephones",
+        uai, *(list(column) for column in zip(*[
+            (p.personne_id, p.civilite, p.nom, p.prenom, p.email,
+             "\x1f".join(p.address_lines) if p.address_lines else None,
+             "\x1f".join(p.telephones) if p.telephones else None) for p in personnes], strict=True)))
+
+
+async def set_liens(conn: asyncpg.Connection, uai: str, liens: list[tuple[str, str, int | None]]) -> None:
+    """Record many (pupil, person, level) responsibilities in one statement."""
+    await conn.execute(
+        "INSERT INTO liens (uai, eleve_id, personne_id, niveau_responsabilite)"
+        " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[])"
+        " ON CONFLICT (uai, eleve_id, personne_id)"
+        " DO UPDATE SET niveau_responsabilite = excluded.niveau_responsabilite",
+        uai, [e for e, _, _ in liens], [p for _, p, _ in liens], [n for _, _, n in liens])
+
+
+async def attached_pairs(conn: asyncpg.Connection, uai: str, population: Population,
+                         pairs: list[tuple[str, str | None]]) -> set[tuple[str, str | None]]:
+    """Which (pupil, person) pairs already have an open account of the population in the establishment."""
+    rows = await conn.fetch(
+        "SELECT r.eleve_id, r.personne_id FROM rattachements r JOIN accounts a ON a.id = r.account_id"
+        " JOIN unnest($3::text[], $4::text[]) AS t(eleve_id, personne_id)"
+        "   ON r.eleve_id = t.eleve_id AND coalesce(r.personne_id, '') = coalesce(t.personne_id, '')"
+        " WHERE r.uai = $1 AND r.population = $2 AND r.detached_at IS NULL AND a.closed_at IS NULL",
+        uai, population.value, [e for e, _ in pairs], [p for _, p in pairs])
+    return {(r["eleve_id"], r["personne_id"]) for r in rows}

@@ -23,6 +23,7 @@ def create_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer
         acks="all",
         enable_idempotence=settings.idempotent_producer,
         linger_ms=5,
+        max_batch_size=256 * 1024,  # an import relays thousands of events at once
         request_timeout_ms=15_000,
     )
 

@@ -45,6 +45,10 @@ class HandlerContext:
 Handler = Callable[[Any, HandlerContext], Awaitable[None]]
 """Takes the typed message its table entry names (Any: a table maps each type to its own handler)."""
 Handlers = Mapping[type[Message], Handler]
+BatchHandler = Callable[[list[Any], HandlerContext], Awaitable[None]]
+"""Applies a run of consecutive messages of one type at once (set-based SQL); the single handler stays the
+fallback when a batch fails."""
+BatchHandlers = Mapping[type[Message], BatchHandler]
 
 
 class MessageConsumer:
@@ -60,6 +64,7 @@ class MessageConsumer:
         handlers: Handlers,
         retry_delay_s: float = 0.2,
         batch: bool = False,
+        batch_handlers: BatchHandlers | None = None,
     ):
         self.name = name
         self.db = db
@@ -67,7 +72,8 @@ class MessageConsumer:
         self.topics = topics
         self.handlers = {cls.message_type: handler for cls, handler in handlers.items()}
         self.retry_delay_s = retry_delay_s
-        self.batch = batch
+        self.batch = batch or bool(batch_handlers)
+        self.batch_handlers = {cls.message_type: h for cls, h in (batch_handlers or {}).items()}
         """Apply a partition's polled records in one transaction (handlers without outside side effects)."""
         self.processed = 0
 
@@ -81,7 +87,7 @@ class MessageConsumer:
             auto_offset_reset="earliest",
             session_timeout_ms=self.kafka.session_timeout_ms,
             heartbeat_interval_ms=max(self.kafka.session_timeout_ms // 5, 100),
-            max_poll_records=200,
+            max_poll_records=1000 if self.batch else 200,
         )
 
     async def run(self) -> None:
@@ -123,16 +129,14 @@ class MessageConsumer:
                     fresh = {row["event_id"] for row in await conn.fetch(
                         "INSERT INTO processed_messages (consumer, event_id) SELECT $1, unnest($2::uuid[])"
                         " ON CONFLICT DO NOTHING RETURNING event_id", self.name, [e.event_id for e, _ in handled])}
-                    for envelope, handler in handled:
-                        if envelope.event_id not in fresh:
-                            continue
-                        fresh.discard(envelope.event_id)
-                        token = correlation_id.set(envelope.correlation_id)
-                        try:
-                            await handler(envelope.open(), HandlerContext(conn=conn, envelope=envelope))
-                        finally:
-                            correlation_id.reset(token)
-                        applied.append(envelope)
+                    todo = []
+                    for envelope, _ in handled:
+                        if envelope.event_id in fresh:
+                            fresh.discard(envelope.event_id)
+                            todo.append(envelope)
+                    for run in _runs(todo):
+                        await self._apply_run(conn, run)
+                        applied += run
         except Exception as exc:  # one of them fails: retry each on its own, with retries and dead letters
             log.info("batch not applied, handling one by one", extra={"consumer": self.name, "error": repr(exc)})
             return False
@@ -140,6 +144,20 @@ class MessageConsumer:
         for envelope in applied:
             MESSAGES_CONSUMED.labels(self.name, envelope.type, "applied").inc()
         return True
+
+    async def _apply_run(self, conn: asyncpg.Connection, run: list[Envelope]) -> None:
+        """Apply consecutive messages of one type: at once if a batch handler exists, else one by one."""
+        token = correlation_id.set(run[0].correlation_id)
+        try:
+            batch_handler = self.batch_handlers.get(run[0].type)
+            if batch_handler is not None:
+                await batch_handler([e.open() for e in run], HandlerContext(conn=conn, envelope=run[0]))
+                return
+            for envelope in run:
+                correlation_id.set(envelope.correlation_id)
+                await self.handlers[envelope.type](envelope.open(), HandlerContext(conn=conn, envelope=envelope))
+        finally:
+            correlation_id.reset(token)
 
     async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         try:
@@ -219,3 +237,14 @@ class MessageConsumer:
         log.error("message dead-lettered", extra={"consumer": self.name, "topic": record.topic,
                                                   "partition": record.partition, "offset": record.offset,
                                                   "error": error[:500]})
+
+
+def _runs(envelopes: list[Envelope]) -> list[list[Envelope]]:
+    """Split into runs of consecutive messages of the same type, keeping the order."""
+    runs: list[list[Envelope]] = []
+    for envelope in envelopes:
+        if runs and runs[-1][0].type == envelope.type:
+            runs[-1].append(envelope)
+        else:
+            runs.append([envelope])
+    return runs
