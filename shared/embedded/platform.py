@@ -99,7 +99,7 @@ class EmbeddedPlatform:
         if self.demo:
             from teleservices.shared.embedded.demo import seed_demo
 
-            seed_demo(self.data_dir, self._by_name("accounts").url, self.broker.bootstrap_servers)
+            seed_demo(self.data_dir, self._by_name("accounts").url, self._by_name("sync").url)
 
     def _http_port(self, service: str) -> int:
         return _port(f"TELESERVICES_{service.upper().replace('-', '_')}_HTTP_PORT", DEFAULT_PORTS[service])
