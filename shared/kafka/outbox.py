@@ -24,7 +24,7 @@ async def enqueue(conn: asyncpg.Connection, topic: Topic, key: str, envelope: En
     await conn.execute(  # one round trip: the row, and a wake-up for the relay delivered at commit
         "WITH added AS (INSERT INTO outbox (event_id, topic, message_key, envelope) VALUES ($1, $2, $3, $4)"
         " RETURNING 1) SELECT pg_notify('outbox_' || current_schema(), '') FROM added",
-        envelope.event_id, topic.name, key, envelope.model_dump(mode="json"),
+        envelope.event_id, topic.name, key, envelope.model_dump_json(),
     )
 
 
@@ -34,7 +34,7 @@ async def enqueue_many(conn: asyncpg.Connection, topic: Topic, messages: list[tu
         return
     await conn.copy_records_to_table(
         "outbox", columns=["event_id", "topic", "message_key", "envelope"],
-        records=[(e.event_id, topic.name, key, e.model_dump(mode="json")) for key, e in messages])
+        records=[(e.event_id, topic.name, key, e.model_dump_json()) for key, e in messages])
     await conn.execute("SELECT pg_notify('outbox_' || current_schema(), '')")
 
 
@@ -109,7 +109,7 @@ class OutboxRelay:
         """Publish one batch of unpublished messages and mark them; return how many."""
         async with self.db.transaction() as conn:
             rows = await conn.fetch(
-                "SELECT id, topic, message_key, envelope::text AS body FROM outbox WHERE published_at IS NULL"
+                "SELECT id, topic, message_key, envelope AS body FROM outbox WHERE published_at IS NULL"
                 " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
                 self.batch_size,
             )

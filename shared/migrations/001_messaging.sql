@@ -4,7 +4,7 @@ CREATE TABLE outbox (
     event_id     uuid        NOT NULL UNIQUE,
     topic        text        NOT NULL,
     message_key  text        NOT NULL,
-    envelope     jsonb       NOT NULL,
+    envelope     text        NOT NULL,  -- the message as sent (JSON); opaque to the relay, `::jsonb` to inspect it
     created_at   timestamptz NOT NULL DEFAULT now(),
     published_at timestamptz
 );

@@ -77,8 +77,8 @@ async def test_a_settings_change_is_published_at_once(accounts: AccountsUnderTes
         await api.put(f"/api/v1/establishments/{UAI}/settings/message_accueil", json={"texte": "Bonjour"})
     async with accounts.app.state.runtime.db.connection() as conn:
         groups = [r["g"] for r in await conn.fetch(
-            "SELECT envelope->'payload'->>'group' AS g FROM outbox"
-            " WHERE envelope->>'type' = 'accounts.EstablishmentSettingsChanged'")]
+            "SELECT envelope::jsonb->'payload'->>'group' AS g FROM outbox"
+            " WHERE envelope::jsonb->>'type' = 'accounts.EstablishmentSettingsChanged'")]
     assert groups == ["message_accueil"]
 
 

@@ -96,7 +96,7 @@ async def test_a_notifier_killed_before_the_send_loses_nothing(platform: Platfor
     async def command_on_the_broker() -> bool:
         async with platform.database("accounts") as db:
             return bool(await db.fetchval(
-                "SELECT published_at IS NOT NULL FROM outbox WHERE envelope->'payload'->>'notification_id' = $1",
+                "SELECT published_at IS NOT NULL FROM outbox WHERE envelope::jsonb->'payload'->>'notification_id' = $1",
                 notification_id))
 
     await eventually(command_on_the_broker)
