@@ -260,7 +260,7 @@ class PortalActivity:
         replaced = await conn.fetch("SELECT replaced_id FROM replacements WHERE account_id = $1", account.id)
         for row in replaced:
             old, _ = await repo.load_account(conn, row["replaced_id"])
-            if old.closed_at is None:
+            if old.closed_at is None and not await _still_attached(conn, old.id):  # kept for its other children
                 await close_account(conn, old.id, "remplacé par un nouveau compte", actor="portail", at=now())
 
 

@@ -118,3 +118,31 @@ async def test_letters_are_edited_checked_and_reset(accounts: AccountsUnderTest)
         assert now == {**default, "texte": edited, "par_defaut": False}
         assert (await api.delete(f"{base}/responsable_nouveau_compte")).status_code == 200
         assert (await api.get(base)).json()["parts"]["responsable_nouveau_compte"]["par_defaut"] is True
+
+
+async def test_every_settings_change_is_audited_and_another_establishment_cannot_change_them(
+        accounts: AccountsUnderTest) -> None:
+    other = "0540002B"
+    async with await _college(accounts) as api:
+        await api.put(f"/api/v1/establishments/{UAI}/settings/message_accueil", json={"texte": "Bonjour"})
+        await api.put(f"/api/v1/establishments/{UAI}/services/paiement", json={"open": True})
+        await api.patch(f"/api/v1/establishments/{UAI}", json={"phone": "03 83 11 22 33"})
+        trail = (await api.get(f"/api/v1/establishments/{UAI}/audit")).json()
+    assert {"parametrer_message_accueil", "ouvrir_service", "modifier_etablissement", "activer_teleservices"} <= {
+        entry["action"] for entry in trail}
+    await accounts.establishment(other)
+    async with accounts.client(chef(other)) as intruder:
+        for method, path, body in [
+            ("PUT", "settings/message_accueil", {"texte": "Piraté"}),
+            ("PUT", "services/paiement", {"open": False}),
+            ("PUT", "settings/courriers/en_tete", {"texte": "[Nom] [Adresse ligne 1] [Établissement]"}),
+            ("DELETE", "settings/courriers/en_tete", None),
+            ("POST", "settings/liens_utiles", {"libelle": "x", "url": "https://exemple.fr"}),
+            ("PUT", "settings/contact", {"adresse_contact": None, "actif": False}),
+            ("GET", "settings", None), ("GET", "services", None), ("GET", "settings/courriers", None),
+        ]:
+            response = await intruder.request(method, f"/api/v1/establishments/{UAI}/{path}", json=body)
+            assert response.status_code == 404, (method, path, response.text)
+    async with accounts.client(chef(UAI)) as api:
+        settings = (await api.get(f"/api/v1/establishments/{UAI}/settings")).json()
+    assert settings["message_accueil"]["texte"] == "Bonjour"
