@@ -31,6 +31,8 @@ class ServiceRuntime:
         self._consumers: list[MessageConsumer] = []
         self._loops: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._on_start: list[Callable[[], Awaitable[None]]] = []
+        self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self.started = False
 
     def consume(self, group: str, topics: Sequence[Topic], handlers: Handlers, batch: bool = False,
@@ -44,6 +46,11 @@ class ServiceRuntime:
     def every(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
         """Declare a background loop, restarted with a delay if it crashes."""
         self._loops.append((name, loop))
+
+    def resource(self, start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]]) -> None:
+        """Declare something else the service opens at start and closes at stop (an SMTP pool…)."""
+        self._on_start.append(start)
+        self._on_stop.append(stop)
 
     @property
     def producer(self) -> AIOKafkaProducer:
@@ -59,6 +66,8 @@ class ServiceRuntime:
         await ensure_topics(self.settings.kafka, ALL_TOPICS)
         self._producer = create_producer(self.settings.kafka, client_id=self.name)
         await self._producer.start()
+        for start in self._on_start:
+            await start()
         relay = OutboxRelay(self.db, self._producer, self.settings.kafka.topic_prefix)
         self._spawn("outbox-relay", relay.run)
         for consumer in self._consumers:
@@ -75,6 +84,8 @@ class ServiceRuntime:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        for stop in reversed(self._on_stop):
+            await stop()
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None

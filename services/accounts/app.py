@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from teleservices.accounts import api
 from teleservices.accounts.actions import StaffActions
+from teleservices.accounts.campaigns import Campaigns
 from teleservices.accounts.configuration import Configuration
 from teleservices.accounts.delivery import DeliveryResults
 from teleservices.accounts.establishments import Establishments
@@ -59,6 +60,7 @@ def create_app(settings: AccountsSettings) -> FastAPI:
         runtime.consume(group, TOPICS[group], table, batch=True, batch_handlers=batched.get(group))
     app = create_service_app(runtime, title="Téléservices — comptes")
     app.state.actions = StaffActions(runtime.db, settings)
+    app.state.campaigns = Campaigns(runtime.db, settings)
     app.state.configuration = configuration = Configuration(runtime.db)
     app.state.establishments = Establishments(runtime.db, configuration)
     app.state.expiry = expiry = Expiry(runtime.db, settings)

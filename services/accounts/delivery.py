@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from teleservices.accounts import events, lifecycle
 from teleservices.accounts import repository as repo
+from teleservices.accounts.campaigns import settle_item
 from teleservices.accounts.settings import AccountsSettings
 from teleservices.shared.kafka.consumer import HandlerContext
 from teleservices.shared.messages.catalog import (
@@ -31,6 +32,7 @@ class DeliveryResults:
         if notification is None or notification["status"] != "pending":
             return  # an activation or free email: no account change follows
         await repo.settle_notification(conn, event.notification_id, "delivered", event.delivered_at)
+        await settle_item(conn, event.notification_id, event.channel, None)
         account, _ = await repo.load_account(conn, event.account_id)
         if account.closed_at is not None:
             return
@@ -48,3 +50,4 @@ class DeliveryResults:
         notification = await repo.find_notification(ctx.conn, event.notification_id)
         if notification is not None and notification["status"] == "pending":
             await repo.settle_notification(ctx.conn, event.notification_id, "failed", lifecycle.now(), event.reason)
+            await settle_item(ctx.conn, event.notification_id, event.channel, event.reason)

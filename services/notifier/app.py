@@ -2,25 +2,66 @@
 
 from __future__ import annotations
 
+import logging
+import ssl
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from teleservices.notifier.jobs import CampaignJobs
+from teleservices.notifier.mailer import SmtpConfig, SmtpPool
+from teleservices.notifier.pdf.render import harfbuzz_subset_available, pdf_process_pool
+from teleservices.notifier.printing import Printing
 from teleservices.notifier.service import Notifier
 from teleservices.notifier.settings import NotifierSettings
-from teleservices.shared.messages.catalog import SendActivationEmail, SendFreeEmail, SendNotification
+from teleservices.shared.messages.catalog import NotifyBatch, SendActivationEmail, SendFreeEmail, SendNotification
 from teleservices.shared.messages.topics import NOTIFIER_JOBS
 from teleservices.shared.runtime import ServiceRuntime
 from teleservices.shared.web import create_service_app
 
+log = logging.getLogger(__name__)
+
+
+def smtp_config(s: NotifierSettings) -> SmtpConfig:
+    """The SMTP pool's configuration from the notifier's settings."""
+    return SmtpConfig(
+        host=s.smtp_host, port=s.smtp_port, sender=s.sender, message_id_domain=s.message_id_domain,
+        starttls=s.smtp_starttls, use_tls=s.smtp_use_tls, username=s.smtp_username,
+        password=s.smtp_password.get_secret_value() if s.smtp_password else None, timeout_s=s.smtp_timeout_s,
+        pool_size=s.smtp_pool_size, recycle_after=s.smtp_recycle_after, max_idle_s=s.smtp_max_idle_s,
+        rate_per_s=s.smtp_rate_per_s, rate_burst=s.smtp_rate_burst, max_attempts=s.smtp_max_attempts,
+        base_delay_s=s.smtp_base_delay_s, max_delay_s=s.smtp_max_delay_s,
+        auth_retry_after_s=s.smtp_auth_retry_after_s,
+        tls_context=ssl.create_default_context(cafile=s.smtp_ca_file) if s.smtp_ca_file else None,
+        validate_certs=s.smtp_validate_certs, local_hostname=s.smtp_local_hostname)
+
 
 def create_app(settings: NotifierSettings) -> FastAPI:
-    """Wire the notifier: a consumer group on the job topic; health and metrics over HTTP."""
+    """Wire the notifier: an SMTP pool, a PDF process pool, a consumer group on the job topic."""
     runtime = ServiceRuntime("notifier", settings, migrations=Path(__file__).parent / "migrations")
-    notifier = Notifier(settings)
+    pool = SmtpPool(smtp_config(settings))
+    executor = pdf_process_pool(settings.pdf_processes)  # its processes start with the first letter
+
+    async def start() -> None:
+        await pool.start(concurrency=settings.email_concurrency)
+        if not harfbuzz_subset_available():
+            log.warning("libharfbuzz-subset0 is missing: PDF letters render several times slower"
+                        " (apt-get install libharfbuzz-subset0)")
+
+    async def stop() -> None:
+        await pool.close()
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    runtime.resource(start, stop)
+    notifier = Notifier(settings, pool)
+    printing = Printing(executor=executor, link_key=settings.secrets.link_key.get_secret_value(),
+                        portal_url=settings.portal_url)
+    jobs = CampaignJobs(runtime.db, settings, notifier, printing, concurrency=settings.email_concurrency)
     runtime.consume("jobs", [NOTIFIER_JOBS], {
         SendNotification: notifier.send_notification,
         SendActivationEmail: notifier.send_activation_email,
         SendFreeEmail: notifier.send_free_email,
+        NotifyBatch: jobs.notify_batch,
     })
     return create_service_app(runtime, title="Téléservices — notifications")
+

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
-import aiosmtplib
-
 from teleservices.notifier import letters
+from teleservices.notifier.mailer import SmtpPool
 from teleservices.notifier.settings import NotifierSettings
 from teleservices.shared.kafka.consumer import HandlerContext, TransientError
 from teleservices.shared.messages.catalog import (
@@ -50,6 +49,7 @@ class Notifier:
     """Delivers letters and emails, and reports each result."""
 
     settings: NotifierSettings
+    pool: SmtpPool
 
     async def send_notification(self, command: SendNotification, ctx: HandlerContext) -> None:
         """Deliver one notification letter by email."""
@@ -88,30 +88,21 @@ class Notifier:
 
     async def _deliver(self, ctx: HandlerContext, delivery: Delivery, email: EmailMessage) -> None:
         try:
-            await self._smtp_send(email)
+            await self.smtp_send(email)
         except PermanentRefusal as refusal:
             await self._settle(ctx, delivery, None, refusal.reason)
             return
         await self._settle(ctx, delivery, email["Message-ID"], None)
 
-    async def _smtp_send(self, email: EmailMessage) -> None:
-        """Hand the email to the SMTP server; 4xx and connection errors are retried, 5xx is final."""
-        s = self.settings
-        try:
-            await aiosmtplib.send(
-                email, hostname=s.smtp_host, port=s.smtp_port, start_tls=s.smtp_starttls, username=s.smtp_username,
-                password=s.smtp_password.get_secret_value() if s.smtp_password else None, timeout=s.smtp_timeout_s)
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = [r.code for r in exc.recipients]
-            if all(500 <= code < 600 for code in codes):
-                raise PermanentRefusal(f"adresse refusée par le serveur de messagerie ({codes[0]})") from exc
-            raise TransientError(f"SMTP {codes}") from exc
-        except aiosmtplib.SMTPResponseException as exc:
-            if 500 <= exc.code < 600:
-                raise PermanentRefusal(f"refus du serveur de messagerie ({exc.code})") from exc
-            raise TransientError(f"SMTP {exc.code}") from exc
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            raise TransientError(f"SMTP unavailable: {type(exc).__name__}") from exc
+    async def smtp_send(self, email: EmailMessage) -> None:
+        """Hand the email to the SMTP pool; a temporary failure raises TransientError, a permanent one
+        PermanentRefusal."""
+        outcome = await self.pool.send(email)
+        if not outcome.delivered:
+            reason = outcome.reason or "refus du serveur de messagerie"
+            if outcome.permanent:
+                raise PermanentRefusal(reason)
+            raise TransientError(reason)
 
     async def _settle(self, ctx: HandlerContext, delivery: Delivery, message_id: str | None,
                       failure: str | None) -> None:

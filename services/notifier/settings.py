@@ -21,5 +21,26 @@ class NotifierSettings(ServiceSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_s: float = 30.0
+    smtp_use_tls: bool = False
+    smtp_validate_certs: bool = True
+    smtp_ca_file: str | None = None
+    """A private CA for the SMTP server's certificate; None: the system's."""
+    smtp_local_hostname: str | None = None
+    smtp_pool_size: int = 8
+    smtp_recycle_after: int = 100
+    smtp_max_idle_s: float = 30.0
+    smtp_rate_per_s: float | None = None
+    """At most this many emails per second per worker (None: no limit)."""
+    smtp_rate_burst: int = 1
+    smtp_max_attempts: int = 3
+    smtp_base_delay_s: float = 0.5
+    smtp_max_delay_s: float = 5.0
+    smtp_auth_retry_after_s: float = 60.0
+    pdf_processes: int = 1
+    """Processes rendering PDF letters (CPU-bound); scale out by adding notifier workers."""
+    portal_url: str = "http://127.0.0.1:8001"
+    """The families' portal, for the QR code of new-account letters."""
+    email_concurrency: int = 8
+    """Emails of one job sent at once (the pool must hold at least this many connections)."""
     sender: str = "Scolarité services <ne-pas-repondre@teleservices.example>"
     message_id_domain: str = "teleservices.example"

@@ -85,6 +85,7 @@ class EmbeddedPlatform:
             "TELESERVICES_KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap_servers,
             "TELESERVICES_KAFKA_IDEMPOTENT_PRODUCER": str(self.broker_kind == "kafka").lower(),
             "TELESERVICES_NOTIFIER_SMTP_PORT": str(smtp_port),
+            "TELESERVICES_NOTIFIER_PORTAL_URL": f"http://127.0.0.1:{self._http_port('portal-auth')}",
             "TELESERVICES_ACCOUNTS_PORTAL_URL": f"http://127.0.0.1:{self._http_port('portal-auth')}",
             **secrets,
         }

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from teleservices.shared.messages.envelope import Command, Event, message
 
@@ -64,6 +64,34 @@ class SendNotification(Command):
     division: str | None = None
     sealed_password: str | None = None
     """The temporary password sealed with the transit key (never in clear on a topic)."""
+
+
+class EstablishmentHeader(BaseModel):
+    """What a letter's header and footer say about the establishment."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    academy: str
+    town: str | None = None
+    address_lines: tuple[str, ...] = ()
+    phone: str | None = None
+    email: str | None = None
+    chef: str | None = None
+
+
+@message("notifier.NotifyBatch")
+class NotifyBatch(Command):
+    """Deliver one job of a campaign: at most a few hundred letters of one division."""
+
+    campaign_id: uuid.UUID
+    uai: str
+    division: str
+    chunk: int
+    establishment: EstablishmentHeader
+    templates: dict[str, str] = Field(default_factory=dict)
+    """The establishment's customised letter texts (TemplatePart → text); defaults for the others."""
+    letters: tuple[SendNotification, ...]
 
 
 @message("notifier.SendActivationEmail")

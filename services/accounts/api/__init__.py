@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from teleservices.accounts.actions import Busy
-from teleservices.accounts.api import academies, accounts, establishments, operations, settings
+from teleservices.accounts.api import academies, accounts, campaigns, establishments, operations, settings
 from teleservices.accounts.domain.model import ActionRefused, NotAllowed
 from teleservices.accounts.repository import AlreadyExists, NotFound
 
@@ -18,6 +18,7 @@ def install(app: FastAPI) -> None:
     app.include_router(operations.router)
     app.include_router(settings.router)
     app.include_router(academies.router)
+    app.include_router(campaigns.router)
 
     @app.exception_handler(NotAllowed)
     async def not_allowed(request: Request, exc: NotAllowed) -> JSONResponse:
