@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from teleservices.notifier.documents import purge_old_documents
+from teleservices.notifier.documents import router as documents_router
 from teleservices.notifier.jobs import CampaignJobs
 from teleservices.notifier.mailer import SmtpConfig, SmtpPool
 from teleservices.notifier.pdf.render import harfbuzz_subset_available, pdf_process_pool
@@ -63,5 +67,13 @@ def create_app(settings: NotifierSettings) -> FastAPI:
         SendFreeEmail: notifier.send_free_email,
         NotifyBatch: jobs.notify_batch,
     })
-    return create_service_app(runtime, title="Téléservices — notifications")
+    async def purge_every_hour() -> None:
+        while True:
+            await purge_old_documents(runtime.db, timedelta(days=settings.document_retention_days))
+            await asyncio.sleep(3600)
+
+    runtime.every("documents-retention", purge_every_hour)
+    app = create_service_app(runtime, title="Téléservices — notifications")
+    app.include_router(documents_router)
+    return app
 

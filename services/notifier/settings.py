@@ -36,6 +36,8 @@ class NotifierSettings(ServiceSettings):
     smtp_base_delay_s: float = 0.5
     smtp_max_delay_s: float = 5.0
     smtp_auth_retry_after_s: float = 60.0
+    document_retention_days: int = 7
+    """Letters' PDFs are deleted after this many days."""
     pdf_processes: int = 1
     """Processes rendering PDF letters (CPU-bound); scale out by adding notifier workers."""
     portal_url: str = "http://127.0.0.1:8001"

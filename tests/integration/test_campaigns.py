@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import re
 from typing import Any
+
+from pypdf import PdfReader
 
 from teleservices.shared.embedded.mailbox import SmtpSink
 from tests.support.platform import PlatformUnderTest
@@ -60,6 +65,19 @@ async def test_a_campaign_notifies_every_division_by_email_and_paper(platform: P
     assert sorted(m.recipients[0] for m in smtp_sink.store.list()) == [
         "ines.caron@exemple.fr", "luc.blanc@exemple.fr", "sophie.arnaud@exemple.fr"]
 
+    campaign = launched.json()["id"]
+    async with platform.client("notifier") as notifier:
+        listed = (await notifier.get(f"/api/v1/campaigns/{campaign}/documents")).json()
+        assert sorted(d["division"] for d in listed) == ["3B", "3C"]
+        pdf = await notifier.get(f"/api/v1/campaigns/{campaign}/documents/3C.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    [page] = PdfReader(io.BytesIO(pdf.content)).pages
+    text = page.extract_text()
+    assert "EVRARD" in text.upper() and "lea.evrard1" in text
+    assert re.search(r"Mot de passe\s*:\s*[2-9a-z]{8}", text), text
+    async with platform.database("notifier") as db:
+        assert await db.fetchval("SELECT count(*) FROM document_downloads") == 1
+
     async def all_notifie() -> bool:
         async with platform.client("accounts") as api:
             listed = await api.get(f"/api/v1/establishments/{UAI}/accounts",
@@ -85,3 +103,79 @@ async def test_email_only_reports_who_has_no_address_and_relaunches_them(platfor
         assert again.status_code == 202
     relaunched = await eventually(lambda: _finished(platform, again.json()["id"]), within_s=90)
     assert relaunched["total"] == 2
+
+
+async def _many_families(platform: PlatformUnderTest, count: int) -> None:
+    async with platform.client("accounts") as api:
+        assert (await api.post("/api/v1/establishments", json={
+            "uai": UAI, "name": "Collège Langevin Wallon", "academy": "NANCY-METZ"})).status_code == 201
+        assert (await api.post(f"/api/v1/establishments/{UAI}/activation")).status_code == 204
+    await platform.enrol(UAI, [family(nom=f"Famille{n:03d}", division=f"4{'ABC'[n % 3]}",
+                                      parents=(("Camille", f"famille{n:03d}@exemple.fr"),)) for n in range(count)])
+
+    async def all_there() -> bool:
+        async with platform.client("accounts") as api:
+            listed = await api.get(f"/api/v1/establishments/{UAI}/accounts", params={"population": "responsable"})
+            return bool(listed.json()["total"] == count)
+
+    await eventually(all_there)
+
+
+def _one_password_each(sink: SmtpSink) -> dict[str, set[str]]:
+    """Every recipient's passwords over every email he got (a retry may resend, never a second password)."""
+    passwords: dict[str, set[str]] = {}
+    for summary in sink.store.list():
+        text = sink.store.get(summary.id).text or ""
+        match = re.search(r"Mot de passe : (\\S+)", text)
+        passwords.setdefault(summary.recipients[0], set()).add(match.group(1) if match else "")
+    return passwords
+
+
+async def _all_notified_once(platform: PlatformUnderTest, count: int) -> None:
+    async with platform.database("accounts") as db:
+        transitions = await db.fetch(
+            "SELECT account_id, count(*) AS n FROM account_history WHERE state = 'Notifié' GROUP BY account_id")
+    assert len(transitions) == count and all(t["n"] == 1 for t in transitions)
+
+
+async def test_a_notifier_killed_mid_campaign_loses_nothing(platform: PlatformUnderTest, smtp_sink: SmtpSink) -> None:
+    count = 45
+    platform.env["TELESERVICES_NOTIFIER_SMTP_RATE_PER_S"] = "15"
+    platform.start("accounts", "notifier")
+    await _many_families(platform, count)
+    async with platform.client("accounts") as api:
+        launched = await api.post(f"/api/v1/establishments/{UAI}/campaigns", json={
+            "population": "responsable", "mode": "Courrier électronique seul"})
+
+    async def some_sent() -> bool:
+        return smtp_sink.store.count() >= 5
+
+    await eventually(some_sent)
+    platform.kill("notifier")
+    assert smtp_sink.store.count() < count
+    platform.start("notifier")
+    progress = await eventually(lambda: _finished(platform, launched.json()["id"]), within_s=180)
+    assert progress["failures"] == [] and progress["done"] == count
+    passwords = _one_password_each(smtp_sink)
+    assert len(passwords) == count and all(len(p) == 1 for p in passwords.values())
+    await _all_notified_once(platform, count)
+
+
+async def test_an_smtp_outage_delays_the_campaign_and_loses_nothing(platform: PlatformUnderTest,
+                                                                    smtp_sink: SmtpSink) -> None:
+    count = 12
+    platform.env["TELESERVICES_NOTIFIER_SMTP_BASE_DELAY_S"] = "0.05"
+    platform.start("accounts", "notifier")
+    await _many_families(platform, count)
+    smtp_sink.refuse(451, "4.3.0 Service temporairement indisponible")
+    async with platform.client("accounts") as api:
+        launched = await api.post(f"/api/v1/establishments/{UAI}/campaigns", json={
+            "population": "responsable", "mode": "Courrier électronique et courrier papier"})
+    await asyncio.sleep(3)
+    assert await _finished(platform, launched.json()["id"]) is None
+    assert smtp_sink.store.count() == 0
+    smtp_sink.accept()
+    progress = await eventually(lambda: _finished(platform, launched.json()["id"]), within_s=120)
+    assert progress["failures"] == [] and progress["done"] == count
+    assert len(_one_password_each(smtp_sink)) == count
+    await _all_notified_once(platform, count)
