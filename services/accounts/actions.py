@@ -121,11 +121,12 @@ class StaffActions:
         if channel is Channel.email and not recipient.email:
             raise ActionRefused("mode", "aucune adresse de messagerie n'est connue pour ce compte")
         password: str | None = None
-        if plan.new_password:
+        draw = plan.new_password or (plan.keeps_current_password and not scope.row["sealed_temp_password"])
+        if draw:
             password = new_temporary_password()
-        elif plan.keeps_current_password and scope.row["sealed_temp_password"]:
+        elif plan.keeps_current_password:
             password = unseal(self._key("at_rest_key"), scope.row["sealed_temp_password"], str(account.id))
-        at_rest = seal(self._key("at_rest_key"), password, str(account.id)) if plan.new_password and password else None
+        at_rest = seal(self._key("at_rest_key"), password, str(account.id)) if draw and password else None
         await repo.insert_notification(conn, plan.notification_id, account.id, channel, plan.variant.value, at_rest)
         await events.emit(conn, SendNotification(
             notification_id=plan.notification_id, account_id=account.id, uai=scope.uai,

@@ -144,10 +144,11 @@ class Campaigns:
                 continue
             reset = request.reset_utilise and account.state is AccountState.utilise
             plan = account.plan_notification(routing.channel, reset_password=reset)
-            password = new_temporary_password() if plan.new_password else (
-                unseal(at_rest, row["sealed_temp_password"], str(account.id))
-                if plan.keeps_current_password and row["sealed_temp_password"] else None)
-            sealed_at_rest = seal(at_rest, password, str(account.id)) if plan.new_password and password else None
+            draw = plan.new_password or (plan.keeps_current_password and not row["sealed_temp_password"])
+            password = new_temporary_password() if draw else (
+                unseal(at_rest, row["sealed_temp_password"], str(account.id)) if plan.keeps_current_password
+                else None)
+            sealed_at_rest = seal(at_rest, password, str(account.id)) if draw and password else None
             is_pupil = request.population is Population.eleve
             recipient = Recipient(
                 civilite=None if is_pupil else row["civilite"],

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import date
 
-from teleservices.notifier.pdf.letter import LetterData
+from teleservices.notifier.pdf.letter import LetterData, recipient_address
 from teleservices.notifier.pdf.render import PdfRenderer
 from teleservices.shared.letters import TemplatePart
 from teleservices.shared.messages.catalog import LetterVariant, NotifyBatch, SendNotification
 from teleservices.shared.security.links import LinkPurpose, issue_link_token
 
-_POSTCODE_LINE = re.compile(r"^(\d{5})\s+(.+)$")
 QR_LINK_TTL_S = 92 * 24 * 3600
 """The first-connection link of a letter lives as long as the temporary password it goes with."""
-
-
-def split_address(lines: tuple[str, ...]) -> tuple[tuple[str, ...], str | None, str | None, str | None]:
-    """(street lines, postcode, town, country) from an address block whose town line starts with a postcode."""
-    for index, line in enumerate(lines):
-        match = _POSTCODE_LINE.match(line)
-        if match:
-            rest = lines[index + 1:]
-            return lines[:index][:4], match.group(1), match.group(2), rest[0] if rest else None
-    return lines[:4], None, None, None
 
 
 @dataclass
@@ -40,7 +28,6 @@ class Printing:
 
     def letter(self, job: NotifyBatch, letter: SendNotification, password: str | None, today: date) -> LetterData:
         """What one paper letter prints."""
-        street, postcode, town, country = split_address(letter.recipient.address_lines)
         header = job.establishment
         qr = None
         if letter.variant is LetterVariant.nouveau_compte:
@@ -50,7 +37,7 @@ class Printing:
             academie=header.academy, etablissement=header.name, adresse_etablissement=header.address_lines,
             telephone=header.phone, courriel_etablissement=header.email, commune_etablissement=header.town,
             chef_etablissement=header.chef, civilite=letter.recipient.civilite, nom=letter.recipient.nom,
-            prenom=letter.recipient.prenom, adresse=street, code_postal=postcode, commune=town, pays=country,
+            prenom=letter.recipient.prenom, **recipient_address(letter.recipient.address_lines),
             nom_eleve=letter.eleve_nom, prenom_eleve=letter.eleve_prenom, division=letter.division,
             identifiant=letter.identifiant, mot_de_passe=password, adresse_des_services=letter.services_url,
             date=today, population=letter.population, variant=letter.variant,

@@ -142,6 +142,11 @@ def test_markup_in_staff_s_templates_is_printed_as_text_never_executed() -> None
     assert "&lt;style&gt;*{display:none}&lt;/style&gt;" in html
 
 
+def test_a_template_typed_in_a_browser_form_with_crlf_line_ends_prints_the_same() -> None:
+    crlf = {part: text.replace("\n", "\r\n") for part, text in DEFAULTS.items()}
+    assert render_letter_html(letter(templates=crlf)) == render_letter_html(letter())
+
+
 def test_the_cnil_mention_is_printed_even_when_staff_s_body_lacks_it() -> None:
     templates = {TemplatePart.responsable_nouveau_compte: "[Adresse des services] [Identifiant] [Mot de passe] "
                                                           "[Nom élève]"}

@@ -94,8 +94,8 @@ class LetterData(BaseModel):
         return TemplatePart(f"{self.population.value}_{self.variant.value}")
 
     def template(self, part: TemplatePart) -> str:
-        """The establishment's text for a part, or the default one."""
-        return self.templates.get(part) or DEFAULTS[part]
+        """The establishment's text for a part, or the default one (line ends as a browser's form sends them too)."""
+        return (self.templates.get(part) or DEFAULTS[part]).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _clean(value: str | None) -> str:

@@ -1,0 +1,124 @@
+"""notifier.emails_per_s and notifier.pdf_letters_per_s, each beside the bare library doing the same work.
+
+- emails: the notifier's send path (letter rendering, the SMTP connection pool, 8 at a time) to the platform's
+  SMTP sink running in another process, beside a bare aiosmtplib loop sending the same messages 8 at a time.
+- PDF: the notifier's renderer (letter layout, QR code, tagged PDF) in one process, beside WeasyPrint rendering
+  the same letters' HTML as one document in a bare loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+import aiosmtplib
+
+from bench.harness import Row, Servers, benchmark, median
+from teleservices.notifier import letters
+from teleservices.notifier.mailer import SmtpConfig, SmtpPool
+from teleservices.notifier.pdf.letter import LetterData, document_html
+from teleservices.notifier.pdf.render import PdfRenderer
+from teleservices.shared.embedded.brokers import free_port
+from teleservices.shared.messages.catalog import Channel, LetterVariant, Population, Recipient, SendNotification
+
+EMAILS, PDF_LETTERS, ROUNDS, CONCURRENCY = 1000, 100, 3, 8
+
+
+def _letters(n: int) -> list[SendNotification]:
+    return [SendNotification(
+        notification_id=uuid.uuid4(), account_id=uuid.uuid4(), uai="0540001A", population=Population.responsable,
+        channel=Channel.email, variant=LetterVariant.nouveau_compte, identifiant=f"camille.famille{i}",
+        establishment_name="Collège Langevin Wallon", services_url="https://scolarite.exemple.fr",
+        recipient=Recipient(civilite="MME", nom=f"Famille{i}", prenom="Camille", email=f"f{i}@exemple.fr"),
+        eleve_nom=f"Famille{i}", eleve_prenom="Léo", division="4A") for i in range(n)]
+
+
+async def _through_notifier(port: int, messages: list[SendNotification]) -> float:
+    pool = SmtpPool(SmtpConfig(host="127.0.0.1", port=port, sender="ne-pas-repondre@exemple.fr",
+                               message_id_domain="exemple.fr", pool_size=CONCURRENCY, local_hostname="bench"))
+    await pool.start(concurrency=CONCURRENCY)
+    limit = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(letter: SendNotification) -> None:
+        async with limit:
+            email = letters.render_email(letter, "k7m2p9x4", "ne-pas-repondre@exemple.fr", "exemple.fr")
+            assert (await pool.send(email)).delivered
+
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(one(m) for m in messages))
+        return len(messages) / (time.perf_counter() - started)
+    finally:
+        await pool.close()
+
+
+async def _bare(port: int, messages: list[SendNotification]) -> float:
+    emails = [letters.render_email(m, "k7m2p9x4", "ne-pas-repondre@exemple.fr", "exemple.fr") for m in messages]
+    limit = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(email: object) -> None:
+        async with limit:
+            await aiosmtplib.send(email, hostname="127.0.0.1", port=port,  # type: ignore[arg-type]
+                                  local_hostname="bench")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(e) for e in emails))
+    return len(emails) / (time.perf_counter() - started)
+
+
+def _pdf_letters() -> list[LetterData]:
+    return [LetterData(academie="NANCY-METZ", etablissement="Collège Langevin Wallon",
+                       adresse_etablissement=("40 rue du Rendez-Vous",), commune_etablissement="BLAINVILLE",
+                       civilite="MME", nom=f"FAMILLE{i}", prenom="Camille", adresse=("1 rue des Écoles",),
+                       code_postal="54360", commune="BLAINVILLE", nom_eleve=f"FAMILLE{i}", prenom_eleve="Léo",
+                       division="4A", identifiant=f"camille.famille{i}", mot_de_passe="k7m2p9x4",
+                       adresse_des_services="https://scolarite.exemple.fr", date=date(2026, 9, 1),
+                       population=Population.responsable, variant=LetterVariant.nouveau_compte,
+                       qr_url=f"https://scolarite.exemple.fr/premiere-connexion?jeton=x{i}")
+            for i in range(PDF_LETTERS)]
+
+
+def _pdf_rows() -> list[Row]:
+    import weasyprint
+
+    data = _pdf_letters()
+    renderer = PdfRenderer()
+    renderer.render(data[:2])  # warm up: fonts and stylesheet parsed once per process
+    ours, bare = [], []
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        renderer.render(data)
+        ours.append(len(data) / (time.perf_counter() - started))
+        html = document_html(data)
+        started = time.perf_counter()
+        weasyprint.HTML(string=html).write_pdf()
+        bare.append(len(data) / (time.perf_counter() - started))
+    return [Row("notifier.pdf_letters_per_s", median(ours), "letters/s", median(bare),
+                "ratio ≥ 0.9 (bare WeasyPrint, same letters, one document)")]
+
+
+@benchmark("notifier.")
+async def notifier(servers: Servers) -> list[Row]:
+    """Emails through the pool to a sink in another process; PDF letters in one process."""
+    smtp, http = free_port(), free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        sink = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "teleservices.shared.cli", "mailbox", "--dir", str(Path(tmp) / "mail"),
+            "--smtp-port", str(smtp), "--http-port", str(http), stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL)
+        try:
+            await asyncio.sleep(2)
+            ours, bare = [], []
+            for _ in range(ROUNDS):
+                ours.append(await _through_notifier(smtp, _letters(EMAILS)))
+                bare.append(await _bare(smtp, _letters(EMAILS)))
+        finally:
+            sink.terminate()
+            await sink.wait()
+    return [Row("notifier.emails_per_s", median(ours), "emails/s", median(bare),
+                "ratio ≥ 0.9 (bare aiosmtplib, same messages)"), *_pdf_rows()]
