@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -30,23 +32,33 @@ def message_id(notification_id: uuid.UUID, domain: str) -> str:
 
 
 def _email(notification_id: uuid.UUID, to: str, subject: str, body: str, sender: str, domain: str,
-           now: datetime | None, reply_to: str | None = None) -> EmailMessage:
-    """A multipart text + HTML email (the HTML part is the text, escaped)."""
-    email = EmailMessage()
-    email["Subject"] = subject
-    email["From"] = sender
-    email["To"] = to
+           now: datetime | None, reply_to: str | None = None) -> MIMEMultipart:
+    """A multipart text + HTML email (the HTML part is the text, escaped).
+
+    Built with the compat32 MIME classes: the same message, about ten times cheaper to build than an
+    EmailMessage with the modern policy (which dominated a worker's time per email).
+    """
+    email = MIMEMultipart("alternative")
+    email["Subject"] = Header(subject, "utf-8")  # type: ignore[assignment]  # compat32 takes a Header
+    email["From"] = _address(sender)
+    email["To"] = _address(to)
     if reply_to:
-        email["Reply-To"] = reply_to
+        email["Reply-To"] = _address(reply_to)
     email["Date"] = format_datetime(now or datetime.now(UTC))
     email["Message-ID"] = message_id(notification_id, domain)
-    email.set_content(body)
-    email.add_alternative(_templates.get_template("email.html").render(subject=subject, body=body), subtype="html")
+    email.attach(MIMEText(body, "plain", "utf-8"))
+    email.attach(MIMEText(_templates.get_template("email.html").render(subject=subject, body=body), "html", "utf-8"))
     return email
 
 
+def _address(value: str) -> str:
+    """An address header with a display name encoded if it is not ASCII."""
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8") if name else address
+
+
 def render_email(command: SendNotification, password: str | None, sender: str, domain: str,
-                 now: datetime | None = None) -> EmailMessage:
+                 now: datetime | None = None) -> MIMEMultipart:
     """The notification letter as an email."""
     body = _templates.get_template(f"{command.variant.value}.txt").render(
         {"c": command, "r": command.recipient, "password": password})
@@ -54,13 +66,13 @@ def render_email(command: SendNotification, password: str | None, sender: str, d
 
 
 def render_activation_email(command: SendActivationEmail, sender: str, domain: str,
-                            now: datetime | None = None) -> EmailMessage:
+                            now: datetime | None = None) -> MIMEMultipart:
     """The email carrying a representative's activation link."""
     body = _templates.get_template("activation.txt").render({"c": command})
     return _email(command.notification_id, command.email, ACTIVATION_SUBJECT, body, sender, domain, now)
 
 
-def render_free_email(command: SendFreeEmail, sender: str, domain: str, now: datetime | None = None) -> EmailMessage:
+def render_free_email(command: SendFreeEmail, sender: str, domain: str, now: datetime | None = None) -> MIMEMultipart:
     """A free email written by staff, as they typed it (never interpreted as a template)."""
     return _email(command.notification_id, command.email, command.subject, command.body, sender, domain, now,
                   reply_to=command.reply_to)

@@ -34,7 +34,7 @@ import ssl
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Literal
 
@@ -227,7 +227,7 @@ class SmtpPool:
                                            "recycle_after": self.config.recycle_after,
                                            "rate_per_s": self.config.rate_per_s})
 
-    async def send(self, message: EmailMessage) -> DeliveryOutcome:
+    async def send(self, message: Message) -> DeliveryOutcome:
         """Deliver ``message`` to the recipients of its To, Cc and Bcc headers (Bcc is not transmitted).
 
         A missing From, Date or Message-ID header is added to ``message`` itself, so the caller can record the
@@ -294,7 +294,7 @@ class SmtpPool:
 
     # Internals
 
-    def _complete_headers(self, message: EmailMessage) -> str:
+    def _complete_headers(self, message: Message) -> str:
         if message["From"] is None:
             message["From"] = self.config.sender
         if message["Date"] is None:
@@ -366,7 +366,7 @@ class SmtpPool:
         log.debug("SMTP connection opened", extra={"slot": slot.number})
         return False
 
-    async def _attempt(self, slot: _Slot, message: EmailMessage) -> DeliveryOutcome | _Failure:
+    async def _attempt(self, slot: _Slot, message: Message) -> DeliveryOutcome | _Failure:
         """One transaction on the slot's connection; a stale reused connection is replaced once, at no cost."""
         try:
             for _ in range(2):
@@ -388,7 +388,7 @@ class SmtpPool:
             raise
 
     async def _transaction(self, slot: _Slot, client: aiosmtplib.SMTP,
-                           message: EmailMessage) -> DeliveryOutcome | _Failure:
+                           message: Message) -> DeliveryOutcome | _Failure:
         slot.transactions += 1
         self.stats.transactions += 1
         try:

@@ -6,7 +6,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.message import Message
 
 from teleservices.notifier import letters
 from teleservices.notifier.mailer import SmtpPool
@@ -86,7 +86,7 @@ class Notifier:
                                          delivery.notification_id)
         return status is not None
 
-    async def _deliver(self, ctx: HandlerContext, delivery: Delivery, email: EmailMessage) -> None:
+    async def _deliver(self, ctx: HandlerContext, delivery: Delivery, email: Message) -> None:
         try:
             await self.smtp_send(email)
         except PermanentRefusal as refusal:
@@ -94,7 +94,7 @@ class Notifier:
             return
         await self._settle(ctx, delivery, email["Message-ID"], None)
 
-    async def smtp_send(self, email: EmailMessage) -> None:
+    async def smtp_send(self, email: Message) -> None:
         """Hand the email to the SMTP pool; a temporary failure raises TransientError, a permanent one
         PermanentRefusal."""
         outcome = await self.pool.send(email)
