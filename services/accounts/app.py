@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from teleservices.accounts import api
 from teleservices.accounts.actions import StaffActions
 from teleservices.accounts.campaigns import Campaigns
+from teleservices.accounts.class_lists import ClassLists
 from teleservices.accounts.configuration import Configuration
 from teleservices.accounts.delivery import DeliveryResults
 from teleservices.accounts.establishments import Establishments
@@ -61,6 +62,7 @@ def create_app(settings: AccountsSettings) -> FastAPI:
     app = create_service_app(runtime, title="Téléservices — comptes")
     app.state.actions = StaffActions(runtime.db, settings)
     app.state.campaigns = Campaigns(runtime.db, settings)
+    app.state.class_lists = ClassLists(runtime.db, settings)
     app.state.configuration = configuration = Configuration(runtime.db)
     app.state.establishments = Establishments(runtime.db, configuration)
     app.state.expiry = expiry = Expiry(runtime.db, settings)

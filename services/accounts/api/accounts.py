@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from teleservices.accounts import audit, queries
 from teleservices.accounts.api.deps import Actions, Db, scoped, visible_uais
+from teleservices.accounts.class_lists import ClassLists
 from teleservices.accounts.domain.model import AccountState, NotAllowed
 from teleservices.accounts.domain.people import RegimeCategory
 from teleservices.accounts.permissions import accounts_menu, require_menu
@@ -187,3 +188,17 @@ async def export(uai: str, staff: Staff, db: Db) -> list[dict[str, Any]]:
     require_menu(staff, Menu.acces_responsables)
     async with db.connection() as conn:
         return await queries.export_accounts(conn, uai)
+
+
+@router.get("/establishments/{uai}/class-lists")
+async def class_list(uai: str, staff: Staff, request: Request, division: str | None = None,
+                     groupe: str | None = None, format: str = "json") -> Any:
+    """« Éditer les listes des comptes élèves » (guide §4.3): JSON, or CSV with `format=csv` (audited)."""
+    scoped(staff, uai, Menu.acces_eleves)
+    lists: ClassLists = request.app.state.class_lists
+    result = await lists.rows(staff, uai, division, groupe)
+    if format == "csv":
+        return Response("\ufeff" + ClassLists.csv(result["lines"]), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": f'attachment; filename="comptes-{division or groupe}.csv"',
+                                 "cache-control": "no-store"})
+    return result
