@@ -82,15 +82,23 @@ class ServiceRuntime:
         self.started = False
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Bounded: a consumer leaving its group or a producer flushing must not hold the process when the
+        # broker is gone; what was not committed is simply processed again (idempotently) after a restart.
+        await self._bounded(asyncio.gather(*self._tasks, return_exceptions=True), "background loops")
         self._tasks.clear()
         for stop in reversed(self._on_stop):
-            await stop()
+            await self._bounded(stop(), "resources")
         if self._producer is not None:
-            await self._producer.stop()
+            await self._bounded(self._producer.stop(), "producer")
             self._producer = None
-        await self.db.close()
+        await self._bounded(self.db.close(), "database pool")
         log.info("service stopped", extra={"service_name": self.name})
+
+    async def _bounded(self, step: Awaitable[object], what: str, seconds: float = 5.0) -> None:
+        try:
+            await asyncio.wait_for(step, seconds)
+        except (TimeoutError, asyncio.CancelledError):
+            log.warning("shutdown step timed out", extra={"service_name": self.name, "step": what})
 
     async def ready(self) -> bool:
         """Whether the service can do its work now."""

@@ -154,7 +154,11 @@ class EmbeddedPlatform:
     def stop(self) -> None:
         """Stop the services, then the mailbox, the broker and PostgreSQL."""
         self._stopping = True
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not abandon the processes
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         _say("Arrêt de la plateforme…")
+        for process in self.processes:
+            process.terminate()  # all at once: each one's graceful shutdown runs in parallel
         for process in reversed(self.processes):
             process.stop()
         if self.mailbox is not None and self.mailbox.poll() is None:
