@@ -15,6 +15,7 @@ from teleservices.notifier.documents import router as documents_router
 from teleservices.notifier.jobs import CampaignJobs
 from teleservices.notifier.mailer import SmtpConfig, SmtpPool
 from teleservices.notifier.pdf.render import harfbuzz_subset_available, pdf_process_pool
+from teleservices.notifier.preview import router as preview_router
 from teleservices.notifier.printing import Printing
 from teleservices.notifier.service import Notifier
 from teleservices.notifier.settings import NotifierSettings
@@ -75,5 +76,6 @@ def create_app(settings: NotifierSettings) -> FastAPI:
     runtime.every("documents-retention", purge_every_hour)
     app = create_service_app(runtime, title="Téléservices — notifications")
     app.include_router(documents_router)
+    app.include_router(preview_router)
     return app
 
