@@ -5,7 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Any
+
+from jinja2 import Environment, FileSystemLoader
 
 from teleservices.accounts import audit
 from teleservices.accounts.domain.model import AccountState, ActionRefused
@@ -67,6 +71,21 @@ class ClassLists:
         writer.writeheader()
         writer.writerows(lines)
         return out.getvalue()
+
+
+_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
+
+
+def class_list_pdf(lines: list[dict[str, str]], establishment: str, selection: str, summary: str) -> bytes:
+    """The list as a tagged A4 PDF, alphabetical, header repeated on each page (rendered in a worker thread)."""
+    import weasyprint  # imported where used: heavy, and only this function needs it
+
+    title = f"Liste des comptes élèves — {selection}"
+    html = _templates.get_template("class_list.html").render(
+        title=title, establishment=establishment, summary=summary, columns=COLUMNS, lines=lines,
+        today=date.today().strftime("%d/%m/%Y"))
+    pdf: bytes = weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
+    return pdf
 
 
 def _date(value: Any) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import uuid
+
+from pypdf import PdfReader
 
 from teleservices.shared.security.sealing import seal
 from teleservices.shared.security.staff import Menu
@@ -40,6 +43,13 @@ async def test_a_class_list_shows_what_each_pupil_needs(accounts: AccountsUnderT
     rows = as_csv.text.lstrip("\ufeff").splitlines()
     assert rows[0].startswith("Élève;Division") and len(rows) == 4
     assert any(entry["action"] == "editer_liste_eleves" for entry in trail)
+    async with accounts.client(chef(UAI)) as api:
+        pdf = await api.get(f"/api/v1/establishments/{UAI}/class-lists", params={"division": "3A", "format": "pdf"})
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(pdf.content))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "hugo.arnaud1" in text and "k7m2p9x4" in text and "Compte à notifier" in text
+    assert "3 élève(s) sélectionné(s)" in text
 
     await accounts.establishment(OTHER)
     async with accounts.client(chef(OTHER)) as intruder:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated, Any
 
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from teleservices.accounts import audit, queries
 from teleservices.accounts.api.deps import Actions, Db, scoped, visible_uais
-from teleservices.accounts.class_lists import ClassLists
+from teleservices.accounts.class_lists import ClassLists, class_list_pdf
 from teleservices.accounts.domain.model import AccountState, NotAllowed
 from teleservices.accounts.domain.people import RegimeCategory
 from teleservices.accounts.permissions import accounts_menu, require_menu
@@ -193,10 +194,18 @@ async def export(uai: str, staff: Staff, db: Db) -> list[dict[str, Any]]:
 @router.get("/establishments/{uai}/class-lists")
 async def class_list(uai: str, staff: Staff, request: Request, division: str | None = None,
                      groupe: str | None = None, format: str = "json") -> Any:
-    """« Éditer les listes des comptes élèves » (guide §4.3): JSON, or CSV with `format=csv` (audited)."""
+    """« Éditer les listes des comptes élèves » (guide §4.3): JSON, `format=csv` or `format=pdf` (audited)."""
     scoped(staff, uai, Menu.acces_eleves)
     lists: ClassLists = request.app.state.class_lists
     result = await lists.rows(staff, uai, division, groupe)
+    if format == "pdf":
+        async with request.app.state.runtime.db.connection() as conn:
+            name = await conn.fetchval("SELECT name FROM establishments WHERE uai = $1", uai)
+        selection = f"division {division}" if division else f"groupe {groupe}"
+        pdf = await asyncio.to_thread(class_list_pdf, result["lines"], name, selection, result["summary"])
+        return Response(pdf, media_type="application/pdf", headers={
+            "content-disposition": f'attachment; filename="comptes-{division or groupe}.pdf"',
+            "cache-control": "no-store"})
     if format == "csv":
         return Response("\ufeff" + ClassLists.csv(result["lines"]), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="comptes-{division or groupe}.csv"',

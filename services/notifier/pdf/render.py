@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import weasyprint  # type: ignore[import-untyped]
+import weasyprint
 from pydantic import TypeAdapter
-from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyped]
-from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
 
 from teleservices.notifier.pdf.letter import LetterData, document_html, stylesheet_text
 
