@@ -12,6 +12,7 @@ import asyncpg
 
 from teleservices.accounts import audit, events, lifecycle
 from teleservices.accounts import repository as repo
+from teleservices.accounts.campaigns import establishment_header
 from teleservices.accounts.domain.identifiers import normalise_part
 from teleservices.accounts.domain.model import Account, AccountState, ActionRefused
 from teleservices.accounts.permissions import accounts_menu, require_menu
@@ -20,6 +21,7 @@ from teleservices.shared.db import Database
 from teleservices.shared.messages.catalog import (
     Channel,
     IdentifierChanged,
+    NotifyBatch,
     Population,
     Recipient,
     SendActivationEmail,
@@ -126,15 +128,23 @@ class StaffActions:
             password = new_temporary_password()
         elif plan.keeps_current_password:
             password = unseal(self._key("at_rest_key"), scope.row["sealed_temp_password"], str(account.id))
-        at_rest = seal(self._key("at_rest_key"), password, str(account.id)) if draw and password else None
+        at_rest = seal(self._key("at_rest_key"), password, str(account.id)) if password else None
         await repo.insert_notification(conn, plan.notification_id, account.id, channel, plan.variant.value, at_rest)
-        await events.emit(conn, SendNotification(
+        command = SendNotification(
             notification_id=plan.notification_id, account_id=account.id, uai=scope.uai,
             population=account.population, channel=channel, variant=plan.variant, identifiant=account.identifiant,
             establishment_name=scope.establishment["name"], services_url=self.settings.portal_url,
             recipient=recipient, eleve_nom=eleve["nom"], eleve_prenom=eleve["prenom"], division=eleve["division"],
             sealed_password=seal(self._key("transit_key"), password, str(plan.notification_id)) if password else None,
-        ), str(plan.notification_id), scope.uai, topic=NOTIFIER_JOBS)
+        )
+        if channel is Channel.paper:  # printed like a campaign's letters: a one-letter job, its PDF to download
+            templates = (scope.establishment["settings"] or {}).get("courriers") or {}
+            job = NotifyBatch(campaign_id=plan.notification_id, uai=scope.uai, division=eleve["division"] or "",
+                              chunk=0, establishment=establishment_header(scope.establishment), templates=templates,
+                              letters=(command,))
+            await events.emit(conn, job, str(plan.notification_id), scope.uai, topic=NOTIFIER_JOBS)
+        else:
+            await events.emit(conn, command, str(plan.notification_id), scope.uai, topic=NOTIFIER_JOBS)
         return plan.notification_id
 
     async def new_account(self, staff: StaffPrincipal, account_id: uuid.UUID, channel: Channel) -> dict[str, Any]:

@@ -71,6 +71,15 @@ class CampaignRequest:
                 [s.value for s in self.states] if self.states else None, self.excluded or None, self.only)
 
 
+def establishment_header(establishment: asyncpg.Record) -> EstablishmentHeader:
+    """What the letters' header and footer print about the establishment."""
+    return EstablishmentHeader(
+        name=establishment["name"], academy=establishment["academy"], town=establishment["town"],
+        address_lines=tuple(establishment["address_lines"]), phone=establishment["phone"],
+        email=(establishment["emails"] or [None])[0],
+        chef=" ".join(x for x in (establishment["chef_civilite"], establishment["chef_nom"]) if x) or None)
+
+
 def _email(row: asyncpg.Record) -> str | None:
     """The address of « Adresse / Courriel »: the account's validated one, else SIECLE's."""
     if row["email"] and row["email_validated"]:
@@ -92,10 +101,11 @@ class Campaigns:
         async with self.db.connection() as conn:
             rows = await conn.fetch(_SELECTION_SQL, uai, *request.args())
             total = await conn.fetchval(
-                "SELECT count(*) FROM rattachements r JOIN accounts a ON a.id = r.account_id WHERE r.uai = $1"
-                " AND r.population = $2 AND r.detached_at IS NULL AND a.closed_at IS NULL", uai,
+                "SELECT count(DISTINCT a.id) FROM rattachements r JOIN accounts a ON a.id = r.account_id"
+                " WHERE r.uai = $1 AND r.population = $2 AND r.detached_at IS NULL AND a.closed_at IS NULL", uai,
                 request.population.value)
         counts: dict[str, int] = defaultdict(int)
+        rows = list({row["id"]: row for row in reversed(rows)}.values())  # one line per account
         for row in rows:
             routing = route(request.population, request.mode, _email(row))
             counts[routing.channel.value if routing.channel else "impossible"] += 1
@@ -135,7 +145,11 @@ class Campaigns:
         items: list[tuple[Any, ...]] = []
         at_rest = self.settings.secrets.at_rest_key.get_secret_value()
         transit = self.settings.secrets.transit_key.get_secret_value()
+        seen: set[Any] = set()
         for row in rows:
+            if row["id"] in seen:  # a grouped account is listed once per child: one letter for the account
+                continue
+            seen.add(row["id"])
             account = repo.account_from_row(row)
             division = row["division"] or ""
             routing = route(request.population, request.mode, _email(row))
@@ -148,7 +162,8 @@ class Campaigns:
             password = new_temporary_password() if draw else (
                 unseal(at_rest, row["sealed_temp_password"], str(account.id)) if plan.keeps_current_password
                 else None)
-            sealed_at_rest = seal(at_rest, password, str(account.id)) if draw and password else None
+            # The letter's password becomes the one in force when this letter is delivered, whichever it is.
+            sealed_at_rest = seal(at_rest, password, str(account.id)) if password else None
             is_pupil = request.population is Population.eleve
             recipient = Recipient(
                 civilite=None if is_pupil else row["civilite"],
@@ -187,12 +202,7 @@ class Campaigns:
 
     async def _fan_out(self, conn: asyncpg.Connection, campaign_id: uuid.UUID, uai: str, ctx: Any,
                        letters: dict[str, list[tuple[SendNotification, str | None]]]) -> None:
-        establishment = ctx.establishment
-        header = EstablishmentHeader(
-            name=establishment["name"], academy=establishment["academy"], town=establishment["town"],
-            address_lines=tuple(establishment["address_lines"]), phone=establishment["phone"],
-            email=(establishment["emails"] or [None])[0],
-            chef=" ".join(x for x in (establishment["chef_civilite"], establishment["chef_nom"]) if x) or None)
+        header = establishment_header(ctx.establishment)
         templates = ctx.setting("courriers") or {}
         jobs = []
         cid = correlation_id.get()

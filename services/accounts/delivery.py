@@ -33,7 +33,7 @@ class DeliveryResults:
             return  # an activation or free email: no account change follows
         await repo.settle_notification(conn, event.notification_id, "delivered", event.delivered_at)
         await settle_item(conn, event.notification_id, event.channel, None)
-        account, _ = await repo.load_account(conn, event.account_id)
+        account, _ = await repo.load_account(conn, event.account_id, for_update=True, wait=True)
         if account.closed_at is not None:
             return
         account.notification_delivered(LetterVariant(notification["variant"]), event.channel, event.delivered_at)

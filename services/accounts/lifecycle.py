@@ -76,7 +76,7 @@ async def precreate(conn: asyncpg.Connection, uai: str, eleve_id: str, populatio
 async def close_account(conn: asyncpg.Connection, account_id: uuid.UUID, cause: str, actor: str,
                         at: datetime) -> Account:
     """Delete an account: it stops working and its identifier is retired."""
-    account, _ = await repo.load_account(conn, account_id)
+    account, _ = await repo.load_account(conn, account_id, for_update=True, wait=True)
     account.close(cause, at)
     await store(conn, account, actor, clear_temp_password=True)
     for row in await repo.rattachements_of(conn, account_id):
@@ -226,7 +226,7 @@ class PortalActivity:
 
     async def first_connection(self, event: FirstConnectionCompleted, ctx: HandlerContext) -> None:
         """Representative → En cours d'activation (temporary password dead); pupil → Utilisé."""
-        account, _ = await repo.load_account(ctx.conn, event.account_id)
+        account, _ = await repo.load_account(ctx.conn, event.account_id, for_update=True, wait=True)
         previous = account.state
         account.first_connection(event.at, event.email)
         if account.state is not previous:
@@ -235,19 +235,19 @@ class PortalActivity:
 
     async def activation_confirmed(self, event: ActivationConfirmed, ctx: HandlerContext) -> None:
         """The activation link was clicked: Utilisé."""
-        account, _ = await repo.load_account(ctx.conn, event.account_id)
+        account, _ = await repo.load_account(ctx.conn, event.account_id, for_update=True, wait=True)
         account.activation_confirmed(event.at, event.email)
         await store(ctx.conn, account, actor="portail")
 
     async def email_validated(self, event: EmailValidated, ctx: HandlerContext) -> None:
         """An address was validated."""
-        account, _ = await repo.load_account(ctx.conn, event.account_id)
+        account, _ = await repo.load_account(ctx.conn, event.account_id, for_update=True, wait=True)
         account.email_validated_at(event.email)
         await store(ctx.conn, account, actor="portail")
 
     async def logged_in(self, event: LoggedIn, ctx: HandlerContext) -> None:
         """Last access date (never from simulated sessions, which publish nothing)."""
-        account, _ = await repo.load_account(ctx.conn, event.account_id)
+        account, _ = await repo.load_account(ctx.conn, event.account_id, for_update=True, wait=True)
         account.logged_in(event.at)
         await store(ctx.conn, account, actor="portail")
 
@@ -281,7 +281,7 @@ async def expire_accounts(conn: asyncpg.Connection, notified_delay: timedelta, u
     rows = await conn.fetch(
         "SELECT * FROM accounts WHERE closed_at IS NULL AND ("
         " (state IN ($1, $2) AND notified_at < $4) OR"
-        " (state = $3 AND coalesce(last_access_at, notified_at) < $5))",
+        " (state = $3 AND coalesce(last_access_at, notified_at) < $5)) FOR UPDATE",
         AccountState.notifie.value, AccountState.en_cours_activation.value, AccountState.utilise.value,
         at - notified_delay, at - unused_delay)
     expired = [repo.account_from_row(row) for row in rows]

@@ -187,11 +187,11 @@ async def insert_account(conn: asyncpg.Connection, account: Account, eleve_id: s
         account.continuity, eleve_id, personne_id)
 
 
-async def load_account(conn: asyncpg.Connection, account_id: uuid.UUID,
-                       for_update: bool = False) -> tuple[Account, asyncpg.Record]:
-    """An account and its row (sealed password, version)."""
-    row = await conn.fetchrow(
-        "SELECT * FROM accounts WHERE id = $1" + (" FOR UPDATE NOWAIT" if for_update else ""), account_id)
+async def load_account(conn: asyncpg.Connection, account_id: uuid.UUID, for_update: bool = False,
+                       wait: bool = False) -> tuple[Account, asyncpg.Record]:
+    """An account and its row; `for_update` locks it (NOWAIT for staff actions, `wait` for event handlers)."""
+    lock = (" FOR UPDATE" if wait else " FOR UPDATE NOWAIT") if for_update else ""
+    row = await conn.fetchrow("SELECT * FROM accounts WHERE id = $1" + lock, account_id)
     if row is None:
         raise NotFound(str(account_id))
     return account_from_row(row), row

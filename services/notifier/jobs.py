@@ -76,6 +76,15 @@ class CampaignJobs:
                       str(letter.notification_id))
 
     async def _email(self, letter: SendNotification, limit: asyncio.Semaphore) -> None:
+        try:
+            await self._send_one(letter, limit)
+        except TransientError:
+            raise
+        except Exception as exc:  # a bad letter is reported as failed; the job's other letters go on
+            log.exception("letter failed", extra={"notification_id": str(letter.notification_id)})
+            await self._record(letter, None, f"erreur d'envoi ({type(exc).__name__})")
+
+    async def _send_one(self, letter: SendNotification, limit: asyncio.Semaphore) -> None:
         if not letter.recipient.email:
             await self._record(letter, None, "aucune adresse de messagerie")
             return

@@ -179,3 +179,23 @@ async def test_an_smtp_outage_delays_the_campaign_and_loses_nothing(platform: Pl
     assert progress["failures"] == [] and progress["done"] == count
     assert len(_one_password_each(smtp_sink)) == count
     await _all_notified_once(platform, count)
+
+
+async def test_one_pupil_notified_on_paper_gets_a_printed_letter(platform: PlatformUnderTest) -> None:
+    platform.start("accounts", "notifier")
+    await _establishment(platform)
+    async with platform.client("accounts") as api:
+        pupils = (await api.get(f"/api/v1/establishments/{UAI}/accounts", params={"population": "eleve",
+                                                                             "division": "3C"})).json()["accounts"]
+        launched = await api.post(f"/api/v1/accounts/{pupils[0]['id']}/notifications", json={"channel": "paper"})
+        assert launched.status_code == 202, launched.text
+
+    async def notifie() -> bool:
+        async with platform.client("accounts") as api:
+            return bool((await api.get(f"/api/v1/accounts/{pupils[0]['id']}")).json()["state"] == "Notifié")
+
+    await eventually(notifie, within_s=90)
+    async with platform.client("notifier") as notifier:
+        letter = await notifier.get(f"/api/v1/campaigns/{launched.json()['notification_id']}/documents/3C.pdf")
+    text = PdfReader(io.BytesIO(letter.content)).pages[0].extract_text()
+    assert pupils[0]["identifiant"] in text and "Mot de passe (provisoire)" in text
