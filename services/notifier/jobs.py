@@ -59,7 +59,8 @@ class CampaignJobs:
         if paper:
             await self._print(job, paper)
         limit = asyncio.Semaphore(self.concurrency)
-        outcomes = await asyncio.gather(*(self._email(letter, limit) for letter in email), return_exceptions=True)
+        outcomes = await asyncio.gather(*(self._email(letter, limit, job.templates) for letter in email),
+                                        return_exceptions=True)
         transient = [o for o in outcomes if isinstance(o, TransientError)]
         other = [o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, TransientError)]
         if other:
@@ -75,21 +76,22 @@ class CampaignJobs:
         return unseal(self.settings.secrets.transit_key.get_secret_value(), letter.sealed_password,
                       str(letter.notification_id))
 
-    async def _email(self, letter: SendNotification, limit: asyncio.Semaphore) -> None:
+    async def _email(self, letter: SendNotification, limit: asyncio.Semaphore, templates: dict[str, str]) -> None:
         try:
-            await self._send_one(letter, limit)
+            await self._send_one(letter, limit, templates)
         except TransientError:
             raise
         except Exception as exc:  # a bad letter is reported as failed; the job's other letters go on
             log.exception("letter failed", extra={"notification_id": str(letter.notification_id)})
             await self._record(letter, None, f"erreur d'envoi ({type(exc).__name__})")
 
-    async def _send_one(self, letter: SendNotification, limit: asyncio.Semaphore) -> None:
+    async def _send_one(self, letter: SendNotification, limit: asyncio.Semaphore,
+                        templates: dict[str, str]) -> None:
         if not letter.recipient.email:
             await self._record(letter, None, "aucune adresse de messagerie")
             return
         message = letters.render_email(letter, self._password(letter), self.settings.sender,
-                                       self.settings.message_id_domain)
+                                       self.settings.message_id_domain, templates=templates)
         async with limit:
             try:
                 await self.notifier.smtp_send(message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from teleservices.shared import letters as shared_letters
 from teleservices.shared.messages.catalog import SendActivationEmail, SendFreeEmail, SendNotification
 
 _templates = Environment(
@@ -58,11 +60,18 @@ def _address(value: str) -> str:
 
 
 def render_email(command: SendNotification, password: str | None, sender: str, domain: str,
-                 now: datetime | None = None) -> MIMEMultipart:
-    """The notification letter as an email."""
-    body = _templates.get_template(f"{command.variant.value}.txt").render(
-        {"c": command, "r": command.recipient, "password": password})
-    return _email(command.notification_id, command.recipient.email or "", SUBJECT, body, sender, domain, now)
+                 now: datetime | None = None, templates: Mapping[str, str] | None = None) -> MIMEMultipart:
+    """The notification letter as an email: the same body the paper letter prints (the establishment's text or
+    the default), with the CNIL mention; no address block."""
+    part = shared_letters.TemplatePart(f"{command.population.value}_{command.variant.value}")
+    recipient = command.recipient
+    values = {"Civilité": recipient.civilite, "Nom": recipient.nom, "Prénom": recipient.prenom,
+              "Nom élève": command.eleve_nom, "Prénom élève": command.eleve_prenom, "Division": command.division,
+              "Établissement": command.establishment_name, "Adresse des services": command.services_url,
+              "Identifiant": command.identifiant, "Mot de passe": password}
+    text = (templates or {}).get(part.value) or shared_letters.DEFAULTS[part]
+    body = shared_letters.fill(f"[Civilité] [Nom] [Prénom]\n\n{text}", values) + f"\n\n{shared_letters.CNIL_MENTION}\n"
+    return _email(command.notification_id, recipient.email or "", SUBJECT, body, sender, domain, now)
 
 
 def render_activation_email(command: SendActivationEmail, sender: str, domain: str,
