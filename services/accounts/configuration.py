@@ -54,7 +54,8 @@ class Context:
     profile: cat.EstablishmentProfile
     mandatory: frozenset[str]
     academy_services: tuple[cat.AcademyService, ...]
-    divisions: frozenset[str]
+    divisions: frozenset[str] = frozenset()
+    """The establishment's divisions (loaded only when a rule needs them: Notes dates)."""
 
     @property
     def open_services(self) -> frozenset[str]:
@@ -74,7 +75,8 @@ class Context:
         return TypeAdapter(SETTINGS_GROUPS[group]).validate_python(stored)
 
 
-async def context(conn: asyncpg.Connection, uai: str, for_update: bool = False) -> Context:
+async def context(conn: asyncpg.Connection, uai: str, for_update: bool = False,
+                  with_divisions: bool = False) -> Context:
     """Load an establishment with its academy's lists."""
     establishment = await repo.get_establishment(conn, uai, for_update=for_update)
     academy = await repo.get_academy(conn, establishment["academy"])
@@ -84,7 +86,7 @@ async def context(conn: asyncpg.Connection, uai: str, for_update: bool = False) 
         teleservices_active=establishment["activated_at"] is not None)
     services = tuple(cat.academy_service(**s) for s in academy["academy_services"])
     divisions = await conn.fetch("SELECT DISTINCT division FROM eleves WHERE uai = $1 AND left_at IS NULL"
-                                 " AND division IS NOT NULL", uai)
+                                 " AND division IS NOT NULL", uai) if with_divisions else []
     return Context(establishment, academy, profile, frozenset(academy["mandatory_services"]), services,
                    frozenset(r["division"] for r in divisions))
 
@@ -134,11 +136,11 @@ class Configuration:
         return {group: dump(value) if (value := ctx.setting(group)) is not None else None
                 for group in SETTINGS_GROUPS}
 
-    async def change(self, staff: StaffPrincipal, uai: str, group: str,
-                     apply: Callable[[Context, Any], T]) -> T:
+    async def change(self, staff: StaffPrincipal, uai: str, group: str, apply: Callable[[Context, Any], T],
+                     with_divisions: bool = False) -> T:
         """Compute a group's new value from its current one with a domain rule, store and publish it."""
         async with self.db.transaction() as conn:
-            ctx = await context(conn, uai, for_update=True)
+            ctx = await context(conn, uai, for_update=True, with_divisions=with_divisions)
             value = apply(ctx, ctx.setting(group))
             settings = dict(ctx.establishment["settings"] or {})
             settings[group] = dump(value)

@@ -108,9 +108,10 @@ async def settings(uai: str, staff: Staff, config: Config) -> dict[str, Any]:
     return await config.settings(uai)
 
 
-async def _change(config: Configuration, staff: Staff, uai: str, menu: Menu, group: str, apply: Any) -> Any:
+async def _change(config: Configuration, staff: Staff, uai: str, menu: Menu, group: str, apply: Any,
+                  with_divisions: bool = False) -> Any:
     scoped(staff, uai, menu)
-    return dump(await config.change(staff, uai, group, apply))
+    return dump(await config.change(staff, uai, group, apply, with_divisions=with_divisions))
 
 
 @router.put("/settings/notes/publication")
@@ -124,7 +125,7 @@ async def notes_publication(uai: str, body: PublicationIn, staff: Staff, config:
 async def notes_add_date(uai: str, body: DateIn, staff: Staff, config: Config) -> Any:
     """« + »: a publication date for a MEF and division."""
     return await _change(config, staff, uai, Menu.gestion_services, "notes", lambda ctx, v: v.add_date(
-        body.code_mef, body.division, body.date, ctx.divisions, ctx.is_open("notes")))
+        body.code_mef, body.division, body.date, ctx.divisions, ctx.is_open("notes")), with_divisions=True)
 
 
 @router.delete("/settings/notes/dates")
