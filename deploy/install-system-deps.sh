@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # System packages the platform needs on Debian: WeasyPrint's libraries and fonts (with HarfBuzz subsetting),
-# and for the tests a JDK and Maven (Apache Kafka from Maven Central jars). Installs only what is missing.
+# and for the tests a JDK and Maven (Apache Kafka from Maven Central jars) and Chromium (browser tests). Installs only what is missing.
 set -euo pipefail
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core shared-mime-info)
 if [[ "${TELESERVICES_WITH_TEST_DEPS:-0}" == 1 ]]; then
-  packages+=(openjdk-17-jre-headless maven)
+  packages+=(openjdk-17-jre-headless maven chromium)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Browser
 
 from teleservices.shared.embedded.mailbox import MailStore, SmtpSink
 from tests.support.accounts import AccountsUnderTest, running_accounts
+from tests.support.browser import chromium
 from tests.support.infrastructure import (
     BrokerServer,
     PostgresServer,
@@ -102,3 +104,10 @@ async def sync(accounts: AccountsUnderTest, tmp_path: Path) -> AsyncIterator[Syn
     """The sync service running in this process beside the accounts service."""
     async with running_sync(accounts, tmp_path / "sync") as service:
         yield service
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """A real headless Chromium for this test."""
+    async with chromium() as started:
+        yield started
