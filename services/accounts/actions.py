@@ -70,9 +70,9 @@ class StaffActions:
             yield conn, scope
 
     async def _scope(self, conn: asyncpg.Connection, staff: StaffPrincipal, account_id: uuid.UUID,
-                     lock: bool = False) -> Scope:
+                     lock: bool = False, uai: str | None = None) -> Scope:
         rows = await repo.rattachements_of(conn, account_id)
-        visible = [r for r in rows if staff.may_act_on(r["uai"])]
+        visible = [r for r in rows if staff.may_act_on(r["uai"]) and uai in (None, r["uai"])]
         if not visible:
             raise repo.NotFound(str(account_id))
         require_menu(staff, accounts_menu(visible[0]["population"]))
@@ -198,43 +198,60 @@ class StaffActions:
                                address_corrected=bool(email))
         return notification_id
 
-    async def write_email(self, staff: StaffPrincipal, account_id: uuid.UUID, subject: str, body: str) -> uuid.UUID:
-        """A free email to the account's holder, at the address shown (guide §3.2, §4.2)."""
+    async def write_email(self, staff: StaffPrincipal, account_id: uuid.UUID, subject: str,
+                          body: str) -> dict[str, Any]:
+        """A free email to the account's holder, at the address shown (guide §3.2, §4.2), followed like a campaign."""
         async with self.db.transaction() as conn:
-            notification_id = await self._email(conn, staff, account_id, subject, body)
-        if notification_id is None:
+            scope = await self._scope(conn, staff, account_id)
+            written = await self._write(conn, staff, scope.uai, [account_id], subject, body, relaunch_of=None)
+        if not written["sent"]:
             raise ActionRefused("email", "aucune adresse de messagerie n'est connue pour ce compte")
-        return notification_id
+        return {"notification_id": written["notification_ids"][0], "campaign_id": written["campaign_id"]}
 
-    async def _email(self, conn: asyncpg.Connection, staff: StaffPrincipal, account_id: uuid.UUID, subject: str,
-                     body: str) -> uuid.UUID | None:
-        """Queue a free email in the caller's transaction; None when the holder has no known address."""
-        scope = await self._scope(conn, staff, account_id)
-        recipient, _ = await self.recipient(conn, scope)
-        if not recipient.email:
-            return None
-        notification_id = uuid.uuid4()
-        contact = (scope.establishment["settings"] or {}).get("contact", {}).get("adresse_contact")
-        await events.emit(conn, SendFreeEmail(
-            notification_id=notification_id, account_id=account_id, uai=scope.uai,
-            establishment_name=scope.establishment["name"], reply_to=contact, email=recipient.email,
-            subject=subject, body=body), str(notification_id), scope.uai, topic=NOTIFIER_JOBS)
-        await audit.record(conn, staff, "ecrire_courriel", scope.uai, account_id, notification_id=str(notification_id))
-        return notification_id
+    async def write_to_many(self, staff: StaffPrincipal, uai: str, account_ids: list[uuid.UUID], subject: str,
+                            body: str, relaunch_of: uuid.UUID | None = None) -> dict[str, Any]:
+        """« Écrire à plusieurs responsables »: the same email, sent separately to each one with an address.
 
-    async def write_to_many(self, staff: StaffPrincipal, account_ids: list[uuid.UUID], subject: str,
-                            body: str) -> dict[str, Any]:
-        """« Écrire à plusieurs responsables »: the same email, sent separately to each one with an address."""
+        All or nothing: every account is checked before any email leaves. Those without an address are the
+        campaign's failures, relaunched in one click once an address is known."""
+        async with self.db.transaction() as conn:
+            return await self._write(conn, staff, uai, account_ids, subject, body, relaunch_of)
+
+    async def _write(self, conn: asyncpg.Connection, staff: StaffPrincipal, uai: str, account_ids: list[uuid.UUID],
+                     subject: str, body: str, relaunch_of: uuid.UUID | None) -> dict[str, Any]:
+        campaign_id = uuid.uuid4()
+        scopes = [await self._scope(conn, staff, account_id, uai=uai) for account_id in dict.fromkeys(account_ids)]
+        population = scopes[0].account.population if scopes else Population.responsable
+        await conn.execute(
+            "INSERT INTO campaigns (id, uai, population, mode, kind, message, selection, actor_id, relaunch_of)"
+            " VALUES ($1, $2, $3, 'Courrier électronique seul', 'courriel_libre', $4, $5, $6, $7)",
+            campaign_id, uai, population.value, {"subject": subject, "body": body},
+            {"only": [str(s.account.id) for s in scopes]}, staff.user_id, relaunch_of)
         sent: list[uuid.UUID] = []
         without_address: list[uuid.UUID] = []
-        async with self.db.transaction() as conn:  # all or nothing: every account is checked before any is sent
-            for account_id in account_ids:
-                notification_id = await self._email(conn, staff, account_id, subject, body)
-                if notification_id is None:
-                    without_address.append(account_id)
-                else:
-                    sent.append(notification_id)
-        return {"sent": len(sent), "notification_ids": sent, "without_address": without_address}
+        contact = (scopes[0].establishment["settings"] or {}).get("contact", {}).get("adresse_contact") \
+            if scopes else None
+        for scope in scopes:
+            recipient, eleve = await self.recipient(conn, scope)
+            notification_id = uuid.uuid4() if recipient.email else None
+            await conn.execute(
+                "INSERT INTO campaign_items (campaign_id, account_id, notification_id, division, channel, status,"
+                " reason, settled_at) VALUES ($1, $2, $3, $4, 'email', $5, $6, CASE WHEN $5 = 'echec' THEN now() END)",
+                campaign_id, scope.account.id, notification_id, eleve["division"] or "",
+                "en_attente" if notification_id else "echec",
+                None if notification_id else "aucune adresse de messagerie")
+            if notification_id is None or recipient.email is None:
+                without_address.append(scope.account.id)
+                continue
+            await events.emit(conn, SendFreeEmail(
+                notification_id=notification_id, account_id=scope.account.id, uai=uai,
+                establishment_name=scope.establishment["name"], reply_to=contact, email=recipient.email,
+                subject=subject, body=body), str(notification_id), uai, topic=NOTIFIER_JOBS)
+            await audit.record(conn, staff, "ecrire_courriel", uai, scope.account.id,
+                               notification_id=str(notification_id))
+            sent.append(notification_id)
+        return {"campaign_id": campaign_id, "sent": len(sent), "notification_ids": sent,
+                "without_address": without_address}
 
     async def temporary_password(self, staff: StaffPrincipal, account_id: uuid.UUID) -> str | None:
         """The temporary password in force, readable until the account is activated (class lists)."""

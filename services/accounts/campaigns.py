@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -49,6 +49,13 @@ WHERE r.uai = $1 AND r.population = $2 AND r.detached_at IS NULL AND a.closed_at
   AND ($7::uuid[] IS NULL OR a.id = ANY($7))
 ORDER BY e.division, coalesce(p.nom, e.nom), coalesce(p.prenom, e.prenom), a.identifiant
 """
+
+
+class FreeEmailWriter(Protocol):
+    """Sends the same free email separately to each account (StaffActions.write_to_many)."""
+
+    async def __call__(self, staff: StaffPrincipal, uai: str, account_ids: list[uuid.UUID], subject: str, body: str,
+                       relaunch_of: uuid.UUID | None = None) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -246,20 +253,27 @@ class Campaigns:
         total = sum(d["total"] for d in divisions.values())
         done = sum(d["done"] for d in divisions.values())
         return {"id": campaign_id, "uai": campaign["uai"], "population": campaign["population"],
-                "mode": campaign["mode"], "total": total, "done": done, "finished": done == total,
+                "mode": campaign["mode"], "kind": campaign["kind"], "total": total, "done": done,
+                "finished": done == total,
                 "percent": round(100 * done / total) if total else 100, "divisions": list(divisions.values()),
                 "failures": [dict(f) for f in failures], "warnings": warnings}
 
-    async def relaunch(self, staff: StaffPrincipal, campaign_id: uuid.UUID) -> uuid.UUID:
-        """A new campaign over the accounts this one could not notify."""
+    async def relaunch(self, staff: StaffPrincipal, campaign_id: uuid.UUID, free_emails: FreeEmailWriter) -> uuid.UUID:
+        """A new campaign over the accounts this one could not notify (a free email: the same email again)."""
         async with self.db.connection() as conn:
             campaign = await conn.fetchrow("SELECT * FROM campaigns WHERE id = $1", campaign_id)
             if campaign is None or not staff.may_act_on(campaign["uai"]):
                 raise repo.NotFound(str(campaign_id))
             failed = [r["account_id"] for r in await conn.fetch(
-                "SELECT account_id FROM campaign_items WHERE campaign_id = $1 AND status = 'echec'", campaign_id)]
+                "SELECT account_id FROM campaign_items WHERE campaign_id = $1 AND status = 'echec'"
+                " ORDER BY division, account_id", campaign_id)]
         if not failed:
             raise ActionRefused("campaign", "aucun compte n'est en échec dans cette campagne")
+        if campaign["kind"] == "courriel_libre":
+            message = campaign["message"]
+            written = await free_emails(staff, campaign["uai"], failed, message["subject"], message["body"],
+                                        campaign_id)
+            return uuid.UUID(str(written["campaign_id"]))
         request = CampaignRequest(population=Population(campaign["population"]), mode=Mode(campaign["mode"]),
                                   only=failed, reset_utilise=campaign["reset_utilise"])
         return await self.launch(staff, campaign["uai"], request, relaunch_of=campaign_id)

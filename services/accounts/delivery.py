@@ -30,6 +30,7 @@ class DeliveryResults:
         conn = ctx.conn
         notification = await repo.find_notification(conn, event.notification_id)
         if notification is None or notification["status"] != "pending":
+            await settle_item(conn, event.notification_id, event.channel, None)  # a free email to many
             return  # an activation or free email: no account change follows
         await repo.settle_notification(conn, event.notification_id, "delivered", event.delivered_at)
         await settle_item(conn, event.notification_id, event.channel, None)
@@ -48,6 +49,8 @@ class DeliveryResults:
     async def failed(self, event: NotificationFailed, ctx: HandlerContext) -> None:
         """A letter could not be delivered: nothing changes for the account."""
         notification = await repo.find_notification(ctx.conn, event.notification_id)
-        if notification is not None and notification["status"] == "pending":
+        if notification is None:
+            await settle_item(ctx.conn, event.notification_id, event.channel, event.reason)  # a free email to many
+        elif notification["status"] == "pending":
             await repo.settle_notification(ctx.conn, event.notification_id, "failed", lifecycle.now(), event.reason)
             await settle_item(ctx.conn, event.notification_id, event.channel, event.reason)

@@ -132,14 +132,16 @@ async def resend_activation(account_id: uuid.UUID, body: ActivationEmailIn, staf
 @router.post("/accounts/{account_id}/emails", status_code=202)
 async def write_email(account_id: uuid.UUID, body: FreeEmailIn, staff: Staff, actions: Actions) -> dict[str, Any]:
     """Write an email to the account's holder."""
-    return {"notification_id": await actions.write_email(staff, account_id, body.subject, body.body)}
+    return await actions.write_email(staff, account_id, body.subject, body.body)
 
 
 @router.post("/establishments/{uai}/emails", status_code=202)
 async def write_to_many(uai: str, body: ManyEmailsIn, staff: Staff, actions: Actions) -> dict[str, Any]:
-    """« Écrire à plusieurs responsables »: each selected person with an address gets his own email."""
+    """« Écrire à plusieurs responsables »: each selected person with an address gets his own email.
+
+    Followed like a campaign (GET /campaigns/{campaign_id}); those without an address are its failures."""
     scoped(staff, uai)
-    return await actions.write_to_many(staff, body.account_ids, body.subject, body.body)
+    return await actions.write_to_many(staff, uai, body.account_ids, body.subject, body.body)
 
 
 @router.get("/audit")

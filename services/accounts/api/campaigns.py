@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from teleservices.accounts.api.deps import scoped
+from teleservices.accounts.api.deps import Actions, scoped
 from teleservices.accounts.campaigns import CampaignRequest, Campaigns
 from teleservices.accounts.domain.campaign import Mode
 from teleservices.accounts.domain.model import AccountState
@@ -69,6 +69,6 @@ async def progress(campaign_id: uuid.UUID, staff: Staff, campaigns: CampaignsDep
 
 
 @router.post("/campaigns/{campaign_id}/relaunch", status_code=202)
-async def relaunch(campaign_id: uuid.UUID, staff: Staff, campaigns: CampaignsDep) -> dict[str, Any]:
-    """Relaunch just the accounts that could not be notified."""
-    return {"id": await campaigns.relaunch(staff, campaign_id)}
+async def relaunch(campaign_id: uuid.UUID, staff: Staff, campaigns: CampaignsDep, actions: Actions) -> dict[str, Any]:
+    """Relaunch just the accounts that could not be notified (or, for a free email, could not be written to)."""
+    return {"id": await campaigns.relaunch(staff, campaign_id, actions.write_to_many)}

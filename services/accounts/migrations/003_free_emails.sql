@@ -1,0 +1,5 @@
+-- Free emails to many (« Écrire à plusieurs responsables », guide §3.1 point 7) are followed like campaigns.
+ALTER TABLE campaigns ADD COLUMN kind text NOT NULL DEFAULT 'notification'
+    CHECK (kind IN ('notification', 'courriel_libre'));
+-- What staff wrote, kept for the relaunch of those it could not reach.
+ALTER TABLE campaigns ADD COLUMN message jsonb;
