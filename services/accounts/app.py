@@ -15,6 +15,7 @@ from teleservices.accounts.delivery import DeliveryResults
 from teleservices.accounts.establishments import Establishments
 from teleservices.accounts.expiry import Expiry
 from teleservices.accounts.lifecycle import PortalActivity, SiecleChanges
+from teleservices.accounts.privacy import router as privacy_router
 from teleservices.accounts.settings import AccountsSettings
 from teleservices.shared.kafka.consumer import BatchHandlers, Handlers
 from teleservices.shared.messages import portal, siecle
@@ -68,4 +69,5 @@ def create_app(settings: AccountsSettings) -> FastAPI:
     app.state.expiry = expiry = Expiry(runtime.db, settings)
     runtime.every("nightly-expiry", expiry.nightly)
     api.install(app)
+    app.include_router(privacy_router)
     return app

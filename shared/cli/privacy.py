@@ -1,0 +1,73 @@
+"""Data protection commands: `teleservices privacy verify-audit | breach-report | record | export`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from teleservices.shared.cli.client import DataDir, call, report
+
+privacy_app = typer.Typer(help="Protection des données (RGPD) : journal des actions, violations, registre, accès.",
+                          no_args_is_help=True)
+
+
+def _json(response: Any) -> Any:
+    if response.status_code >= 400:
+        report(response, "")
+    return response.json()
+
+
+@privacy_app.command("verify-audit")
+def verify_audit(
+    uai: Annotated[str | None, typer.Option(help="Vérifier la seule chaîne de cet établissement.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+    data_dir: DataDir = Path(".data"),
+) -> None:
+    """Vérifie le chaînage du journal des actions du personnel ; code 1 si une entrée a été modifiée ou supprimée."""
+    params = {"uai": uai} if uai else {}
+    result = _json(call(data_dir, "accounts", "GET", "/api/v1/audit/verification", params=params))
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    elif result["intact"]:
+        typer.echo(f"Journal intact : {result['entries']} entrée(s) dans {result['chains']} chaîne(s).")
+        for head in result["heads"]:
+            typer.echo(f"  {head['chain']:<10} entrée n° {head['seq']:<8} {head['hash']}")
+    else:
+        typer.echo(f"Journal ALTÉRÉ : {len(result['problems'])} anomalie(s) sur {result['entries']} entrée(s).")
+        for problem in result["problems"]:
+            where = f"entrée n° {problem['seq']}" if problem["seq"] is not None else "chaîne"
+            typer.echo(f"  {problem['chain']:<10} {where:<16} {problem['kind']:<16} {problem['detail']}")
+    if not result["intact"]:
+        raise typer.Exit(1)
+
+
+@privacy_app.command("breach-report")
+def breach_report(
+    acteur: Annotated[str | None, typer.Option(help="Identifiant du membre du personnel en cause.")] = None,
+    depuis: Annotated[datetime | None, typer.Option(help="Début de la période (ISO 8601 avec fuseau).")] = None,
+    jusqu_a: Annotated[datetime | None, typer.Option("--jusqu-a", help="Fin de la période (ISO 8601).")] = None,
+    uai: Annotated[str | None, typer.Option(help="Limiter à un établissement.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON complète.")] = False,
+    data_dir: DataDir = Path(".data"),
+) -> None:
+    """Personnes et données touchées par un membre du personnel ou sur une période (violation, art. 33 RGPD)."""
+    params = {k: v.isoformat() if isinstance(v, datetime) else v
+              for k, v in {"acteur": acteur, "depuis": depuis, "jusqu_a": jusqu_a, "uai": uai}.items() if v}
+    result = _json(call(data_dir, "accounts", "GET", "/api/v1/audit/breach-report", params=params))
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{result['actions']} action(s) dans {len(result['etablissements'])} établissement(s) ; "
+               f"{len(result['personnes'])} compte(s) touché(s).")
+    for action, count in result["enregistrements"].items():
+        typer.echo(f"  {action:<36} {count}")
+    for person in result["personnes"]:
+        if person.get("supprime"):
+            typer.echo(f"  compte {person['account_id']} (supprimé depuis)")
+        else:
+            typer.echo(f"  {person['uai']} {person['identifiant']:<32} {person['population']:<12}"
+                       f" {person['nom']} {person['prenom']}")
