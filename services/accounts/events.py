@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 import asyncpg
 
 from teleservices.accounts.domain.model import Account, StateChange
 from teleservices.shared.kafka.outbox import enqueue, enqueue_many
 from teleservices.shared.logs import correlation_id
-from teleservices.shared.messages.catalog import AccountCreated, AccountStateChanged
+from teleservices.shared.messages.catalog import (
+    AccountAttached,
+    AccountCreated,
+    AccountDetached,
+    AccountStateChanged,
+    Population,
+)
 from teleservices.shared.messages.envelope import Envelope, Message
 from teleservices.shared.messages.topics import ACCOUNTS_EVENTS, Topic
 
@@ -40,3 +49,21 @@ async def state_changes(conn: asyncpg.Connection, account: Account, changes: lis
             account_id=account.id, uai=account.uai, population=account.population,
             previous_state=change.previous.value, state=change.state.value, cause=change.cause,
             changed_at=change.at), str(account.id), account.uai)
+
+
+async def attached(conn: asyncpg.Connection, rows: list[tuple[uuid.UUID, str, str, str | None, Population]],
+                   at: datetime | None = None) -> None:
+    """Announce that accounts now give access to pupils: (account, UAI, pupil, person, population) each."""
+    at, cid = at or datetime.now(UTC), correlation_id.get()
+    await enqueue_many(conn, ACCOUNTS_EVENTS, [
+        (str(account_id), Envelope.wrap(AccountAttached(account_id=account_id, uai=uai, eleve_id=eleve_id,
+                                                        personne_id=personne_id, population=population, at=at),
+                                        uai=uai, correlation_id=cid))
+        for account_id, uai, eleve_id, personne_id, population in rows])
+
+
+async def detached(conn: asyncpg.Connection, account_id: uuid.UUID, uai: str, eleve_id: str,
+                   population: Population, at: datetime) -> None:
+    """Announce that an account no longer gives access to a pupil."""
+    await emit(conn, AccountDetached(account_id=account_id, uai=uai, eleve_id=eleve_id, population=population,
+                                     at=at), str(account_id), uai)

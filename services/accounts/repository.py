@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from teleservices.accounts import events
 from teleservices.accounts.domain.identifiers import identifier
 from teleservices.accounts.domain.model import Account, AccountState
 from teleservices.shared.messages.catalog import Channel, Population
@@ -185,6 +186,7 @@ async def insert_account(conn: asyncpg.Connection, account: Account, eleve_id: s
         " SELECT id, $2, $7, $8, $3 FROM added",
         account.id, account.uai, account.population.value, account.identifiant, account.state.value,
         account.continuity, eleve_id, personne_id)
+    await events.attached(conn, [(account.id, account.uai, eleve_id, personne_id, account.population)])
 
 
 async def load_account(conn: asyncpg.Connection, account_id: uuid.UUID, for_update: bool = False,
@@ -225,12 +227,16 @@ async def attach(conn: asyncpg.Connection, account_id: uuid.UUID, uai: str, elev
         "INSERT INTO rattachements (account_id, uai, eleve_id, personne_id, population) VALUES ($1, $2, $3, $4, $5)"
         " ON CONFLICT (account_id, uai, eleve_id) DO UPDATE SET detached_at = NULL, personne_id = $4",
         account_id, uai, eleve_id, personne_id, population.value)
+    await events.attached(conn, [(account_id, uai, eleve_id, personne_id, population)])
 
 
 async def detach(conn: asyncpg.Connection, account_id: uuid.UUID, uai: str, eleve_id: str, at: datetime) -> None:
     """Detach an account from a pupil (departure): it stays, for continuity, until it expires."""
-    await conn.execute("UPDATE rattachements SET detached_at = $4 WHERE account_id = $1 AND uai = $2"
-                       " AND eleve_id = $3 AND detached_at IS NULL", account_id, uai, eleve_id, at)
+    population = await conn.fetchval(
+        "UPDATE rattachements SET detached_at = $4 WHERE account_id = $1 AND uai = $2"
+        " AND eleve_id = $3 AND detached_at IS NULL RETURNING population", account_id, uai, eleve_id, at)
+    if population is not None:
+        await events.detached(conn, account_id, uai, eleve_id, Population(population), at)
 
 
 async def open_account_for(conn: asyncpg.Connection, uai: str, eleve_id: str, population: Population,
@@ -326,6 +332,7 @@ async def insert_accounts(conn: asyncpg.Connection, accounts: list[tuple[Account
         " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])",
         [a.id for a, _, _ in accounts], [a.uai for a, _, _ in accounts], [e for _, e, _ in accounts],
         [p for _, _, p in accounts], [a.population.value for a, _, _ in accounts])
+    await events.attached(conn, [(a.id, a.uai, e, p, a.population) for a, e, p in accounts])
 
 
 async def upsert_eleves(conn: asyncpg.Connection, uai: str, eleves: list[EleveData]) -> None:

@@ -92,6 +92,8 @@ class NotifyBatch(Command):
     templates: dict[str, str] = Field(default_factory=dict)
     """The establishment's customised letter texts (TemplatePart → text); defaults for the others."""
     letters: tuple[SendNotification, ...]
+    redriven: bool = False
+    """Sent again because the campaign made no progress: letters already delivered report their result again."""
 
 
 @message("notifier.SendActivationEmail")
@@ -119,6 +121,8 @@ class SendFreeEmail(Command):
     email: str
     subject: str
     body: str
+    redriven: bool = False
+    """Sent again because its result never came back: if it was delivered, the result is reported again."""
 
 
 @message("notifier.NotificationDelivered")
@@ -222,3 +226,26 @@ class MessageDeadLettered(Event):
     raw: str
     """The original message, base64."""
     error: str
+
+
+@message("accounts.AccountAttached")
+class AccountAttached(Event):
+    """An account now gives access to a pupil of an establishment (pre-creation, grouping, continuity)."""
+
+    account_id: uuid.UUID
+    uai: str
+    eleve_id: str
+    personne_id: str | None
+    population: Population
+    at: datetime
+
+
+@message("accounts.AccountDetached")
+class AccountDetached(Event):
+    """An account no longer gives access to a pupil of an establishment (departure, grouping, closing)."""
+
+    account_id: uuid.UUID
+    uai: str
+    eleve_id: str
+    population: Population
+    at: datetime
