@@ -15,6 +15,7 @@ from teleservices.accounts.delivery import DeliveryResults
 from teleservices.accounts.establishments import Establishments
 from teleservices.accounts.expiry import Expiry
 from teleservices.accounts.lifecycle import PortalActivity, SiecleChanges
+from teleservices.accounts.redrive import StuckCampaigns
 from teleservices.accounts.privacy import router as privacy_router
 from teleservices.accounts.settings import AccountsSettings
 from teleservices.shared.kafka.consumer import BatchHandlers, Handlers
@@ -68,6 +69,7 @@ def create_app(settings: AccountsSettings) -> FastAPI:
     app.state.establishments = Establishments(runtime.db, configuration)
     app.state.expiry = expiry = Expiry(runtime.db, settings)
     runtime.every("nightly-expiry", expiry.nightly)
+    runtime.every("stuck-campaigns", StuckCampaigns(runtime.db, settings).watch)
     api.install(app)
     app.include_router(privacy_router)
     return app

@@ -19,3 +19,6 @@ class AccountsSettings(ServiceSettings):
     """Notifié / En cours d'activation accounts are deleted this long after their last notification."""
     unused_expiry_days: int = 365
     """Utilisé accounts are deleted after this long without a login."""
+    campaign_stuck_after_s: int = 600
+    """A campaign with letters pending and no result for this long has its pending jobs sent again."""
+    campaign_watch_every_s: int = 60

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from teleservices.notifier import letters
+from teleservices.notifier.results import report_again, result_event
 from teleservices.notifier.service import Notifier, PermanentRefusal
 from teleservices.notifier.settings import NotifierSettings
 from teleservices.shared.db import Database
@@ -24,8 +25,6 @@ from teleservices.shared.kafka.consumer import HandlerContext, TransientError
 from teleservices.shared.kafka.outbox import enqueue
 from teleservices.shared.messages.catalog import (
     Channel,
-    NotificationDelivered,
-    NotificationFailed,
     NotifyBatch,
     SendNotification,
 )
@@ -53,6 +52,8 @@ class CampaignJobs:
         ids = [letter.notification_id for letter in job.letters]
         done = {r["notification_id"] for r in await ctx.conn.fetch(
             "SELECT notification_id FROM deliveries WHERE notification_id = ANY($1::uuid[])", ids)}
+        if job.redriven and done:  # their results may be what was lost: report them again
+            await report_again(ctx.conn, list(done))
         pending = [letter for letter in job.letters if letter.notification_id not in done]
         paper = [letter for letter in pending if letter.channel is Channel.paper]
         email = [letter for letter in pending if letter.channel is Channel.email]
@@ -123,11 +124,8 @@ class CampaignJobs:
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING true",
             letter.notification_id, letter.account_id, letter.uai, letter.channel.value,
             "failed" if failure else "delivered", message_id, failure, now)
-        if not inserted:
-            return
-        event: NotificationDelivered | NotificationFailed = (
-            NotificationFailed(notification_id=letter.notification_id, account_id=letter.account_id,
-                               channel=letter.channel, reason=failure, permanent=True) if failure else
-            NotificationDelivered(notification_id=letter.notification_id, account_id=letter.account_id,
-                                  channel=letter.channel, delivered_at=now))
-        await enqueue(conn, NOTIFIER_EVENTS, str(letter.account_id), Envelope.wrap(event, uai=letter.uai))
+        if inserted:
+            await enqueue(conn, NOTIFIER_EVENTS, str(letter.account_id),
+                          Envelope.wrap(result_event(letter.notification_id, letter.account_id, letter.channel,
+                                                     failure, now), uai=letter.uai))
+

@@ -10,12 +10,11 @@ from email.message import Message
 
 from teleservices.notifier import letters
 from teleservices.notifier.mailer import SmtpPool
+from teleservices.notifier.results import report_again, result_event
 from teleservices.notifier.settings import NotifierSettings
 from teleservices.shared.kafka.consumer import HandlerContext, TransientError
 from teleservices.shared.messages.catalog import (
     Channel,
-    NotificationDelivered,
-    NotificationFailed,
     SendActivationEmail,
     SendFreeEmail,
     SendNotification,
@@ -77,7 +76,10 @@ class Notifier:
     async def send_free_email(self, command: SendFreeEmail, ctx: HandlerContext) -> None:
         """Deliver a free email written by staff."""
         delivery = Delivery(command.notification_id, command.account_id, command.uai, Channel.email)
-        if not await self._already_settled(ctx, delivery):
+        if await self._already_settled(ctx, delivery):
+            if command.redriven:  # its result may be what was lost
+                await report_again(ctx.conn, [command.notification_id])
+        else:
             await self._deliver(ctx, delivery, letters.render_free_email(
                 command, self.settings.sender, self.settings.message_id_domain))
 
@@ -113,14 +115,10 @@ class Notifier:
             delivery.notification_id, delivery.account_id, delivery.uai, delivery.channel.value,
             "failed" if failure else "delivered", message_id, failure, now)
         if failure:
-            event: NotificationDelivered | NotificationFailed = NotificationFailed(
-                notification_id=delivery.notification_id, account_id=delivery.account_id, channel=delivery.channel,
-                reason=failure, permanent=True)
             log.warning("notification failed", extra={"notification_id": str(delivery.notification_id),
                                                       "reason": failure})
         else:
-            event = NotificationDelivered(notification_id=delivery.notification_id, account_id=delivery.account_id,
-                                          channel=delivery.channel, delivered_at=now)
             log.info("notification delivered", extra={"notification_id": str(delivery.notification_id),
                                                       "channel": delivery.channel.value})
-        await ctx.publish(NOTIFIER_EVENTS, str(delivery.account_id), event)
+        await ctx.publish(NOTIFIER_EVENTS, str(delivery.account_id),
+                          result_event(delivery.notification_id, delivery.account_id, delivery.channel, failure, now))

@@ -5,45 +5,15 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-from typing import Any
 
 from pypdf import PdfReader
 
 from teleservices.shared.embedded.mailbox import SmtpSink
+from tests.support.campaigns import UAI, finished
+from tests.support.campaigns import establishment_with_five_families as _establishment
 from tests.support.platform import PlatformUnderTest
 from tests.support.siecle import family
 from tests.support.waiting import eventually
-
-UAI = "0540001A"
-
-
-async def _establishment(platform: PlatformUnderTest) -> None:
-    async with platform.client("accounts") as api:
-        assert (await api.post("/api/v1/establishments", json={
-            "uai": UAI, "name": "Collège Langevin Wallon", "academy": "NANCY-METZ", "town": "BLAINVILLE",
-            "address_lines": ["40 rue du Rendez-Vous"], "chef_civilite": "M.", "chef_nom": "E. Martin"})
-                ).status_code == 201
-        assert (await api.post(f"/api/v1/establishments/{UAI}/activation")).status_code == 204
-    await platform.enrol(UAI, [
-        family(nom="Arnaud", division="3A", parents=(("Sophie", "sophie.arnaud@exemple.fr"),)),
-        family(nom="Blanc", division="3A", parents=(("Luc", "luc.blanc@exemple.fr"),)),
-        family(nom="Caron", division="3B", parents=(("Inès", "ines.caron@exemple.fr"),)),
-        family(nom="Dubois", division="3B", parents=(("Paul", None),)),
-        family(nom="Evrard", division="3C", parents=(("Léa", None),)),
-    ])
-
-    async def all_there() -> bool:
-        async with platform.client("accounts") as api:
-            listed = await api.get(f"/api/v1/establishments/{UAI}/accounts", params={"population": "responsable"})
-            return bool(listed.json()["total"] == 5)
-
-    await eventually(all_there)
-
-
-async def _finished(platform: PlatformUnderTest, campaign_id: str) -> dict[str, Any] | None:
-    async with platform.client("accounts") as api:
-        progress = (await api.get(f"/api/v1/campaigns/{campaign_id}")).json()
-    return progress if progress["finished"] else None
 
 
 async def test_a_campaign_notifies_every_division_by_email_and_paper(platform: PlatformUnderTest,
@@ -58,7 +28,7 @@ async def test_a_campaign_notifies_every_division_by_email_and_paper(platform: P
         launched = await api.post(f"/api/v1/establishments/{UAI}/campaigns", json=selection)
         assert launched.status_code == 202, launched.text
 
-    progress = await eventually(lambda: _finished(platform, launched.json()["id"]), within_s=90)
+    progress = await eventually(lambda: finished(platform, launched.json()["id"]), within_s=90)
     assert progress["percent"] == 100 and progress["failures"] == []
     assert {d["division"]: (d["email"], d["paper"]) for d in progress["divisions"]} == {
         "3A": (2, 0), "3B": (1, 1), "3C": (0, 1)}
@@ -94,14 +64,14 @@ async def test_email_only_reports_who_has_no_address_and_relaunches_them(platfor
     async with platform.client("accounts") as api:
         launched = await api.post(f"/api/v1/establishments/{UAI}/campaigns", json={
             "population": "responsable", "mode": "Courrier électronique seul", "divisions": ["3B", "3C"]})
-    progress = await eventually(lambda: _finished(platform, launched.json()["id"]), within_s=90)
+    progress = await eventually(lambda: finished(platform, launched.json()["id"]), within_s=90)
     assert sorted(f["division"] for f in progress["failures"]) == ["3B", "3C"]
     assert all("aucune adresse" in f["reason"] for f in progress["failures"])
     assert len(smtp_sink.store.list()) == 1
     async with platform.client("accounts") as api:
         again = await api.post(f"/api/v1/campaigns/{launched.json()['id']}/relaunch")
         assert again.status_code == 202
-    relaunched = await eventually(lambda: _finished(platform, again.json()["id"]), within_s=90)
+    relaunched = await eventually(lambda: finished(platform, again.json()["id"]), within_s=90)
     assert relaunched["total"] == 2
 
 
@@ -154,7 +124,7 @@ async def test_a_notifier_killed_mid_campaign_loses_nothing(platform: PlatformUn
     platform.kill("notifier")
     assert smtp_sink.store.count() < count
     platform.start("notifier")
-    progress = await eventually(lambda: _finished(platform, launched.json()["id"]), within_s=180)
+    progress = await eventually(lambda: finished(platform, launched.json()["id"]), within_s=180)
     assert progress["failures"] == [] and progress["done"] == count
     passwords = _one_password_each(smtp_sink)
     assert len(passwords) == count and all(len(p) == 1 for p in passwords.values())
@@ -172,10 +142,10 @@ async def test_an_smtp_outage_delays_the_campaign_and_loses_nothing(platform: Pl
         launched = await api.post(f"/api/v1/establishments/{UAI}/campaigns", json={
             "population": "responsable", "mode": "Courrier électronique et courrier papier"})
     await asyncio.sleep(3)
-    assert await _finished(platform, launched.json()["id"]) is None
+    assert await finished(platform, launched.json()["id"]) is None
     assert smtp_sink.store.count() == 0
     smtp_sink.accept()
-    progress = await eventually(lambda: _finished(platform, launched.json()["id"]), within_s=120)
+    progress = await eventually(lambda: finished(platform, launched.json()["id"]), within_s=120)
     assert progress["failures"] == [] and progress["done"] == count
     assert len(_one_password_each(smtp_sink)) == count
     await _all_notified_once(platform, count)

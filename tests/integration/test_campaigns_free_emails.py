@@ -6,6 +6,7 @@ from typing import Any
 
 from teleservices.shared.embedded.mailbox import SmtpSink
 from teleservices.shared.messages.siecle import PersonneChanged
+from tests.support.campaigns import finished
 from tests.support.platform import PlatformUnderTest
 from tests.support.siecle import family, publish_siecle
 from tests.support.waiting import eventually
@@ -32,12 +33,6 @@ async def _representatives(platform: PlatformUnderTest) -> list[dict[str, Any]]:
     return await eventually(listed)
 
 
-async def _finished(platform: PlatformUnderTest, campaign_id: str) -> dict[str, Any] | None:
-    async with platform.client("accounts") as api:
-        progress = (await api.get(f"/api/v1/campaigns/{campaign_id}")).json()
-    return progress if progress["finished"] else None
-
-
 async def test_each_person_gets_his_own_email_and_the_one_without_address_is_relaunched(
         platform: PlatformUnderTest, smtp_sink: SmtpSink) -> None:
     platform.start("accounts", "notifier")
@@ -50,7 +45,7 @@ async def test_each_person_gets_his_own_email_and_the_one_without_address_is_rel
     assert written.status_code == 202, written.text
     assert written.json()["sent"] == 2 and written.json()["without_address"] == [by_name["Inès"]]
 
-    progress = await eventually(lambda: _finished(platform, written.json()["campaign_id"]), within_s=90)
+    progress = await eventually(lambda: finished(platform, written.json()["campaign_id"]), within_s=90)
     assert progress["kind"] == "courriel_libre" and (progress["total"], progress["done"]) == (3, 3)
     assert {d["division"]: (d["email"], d["failed"]) for d in progress["divisions"]} == {"3A": (1, 0), "3B": (1, 1)}
     assert [(f["account_id"], f["reason"]) for f in progress["failures"]] == [
@@ -67,7 +62,7 @@ async def test_each_person_gets_his_own_email_and_the_one_without_address_is_rel
         async with platform.client("accounts") as api:
             again = await api.post(f"/api/v1/campaigns/{written.json()['campaign_id']}/relaunch")
         assert again.status_code == 202, again.text
-        progress = await eventually(lambda: _finished(platform, again.json()["id"]), within_s=90)
+        progress = await eventually(lambda: finished(platform, again.json()["id"]), within_s=90)
         return progress if progress["failures"] == [] else None
 
     assert (await eventually(relaunched, within_s=120))["total"] == 1

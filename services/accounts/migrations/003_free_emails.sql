@@ -3,3 +3,5 @@ ALTER TABLE campaigns ADD COLUMN kind text NOT NULL DEFAULT 'notification'
     CHECK (kind IN ('notification', 'courriel_libre'));
 -- What staff wrote, kept for the relaunch of those it could not reach.
 ALTER TABLE campaigns ADD COLUMN message jsonb;
+-- When the campaign's stuck jobs were last sent again (services/accounts/redrive.py).
+ALTER TABLE campaigns ADD COLUMN redriven_at timestamptz;
