@@ -94,8 +94,6 @@ class NotifyBatch(Command):
     letters: tuple[SendNotification, ...]
     redriven: bool = False
     """Sent again because the campaign made no progress: letters already delivered report their result again."""
-    redriven: bool = False
-    """Sent again because the campaign made no progress: letters already delivered report their result again."""
 
 
 @message("notifier.SendActivationEmail")
@@ -123,8 +121,6 @@ class SendFreeEmail(Command):
     email: str
     subject: str
     body: str
-    redriven: bool = False
-    """Sent again because its result never came back: if it was delivered, the result is reported again."""
     redriven: bool = False
     """Sent again because its result never came back: if it was delivered, the result is reported again."""
 
