@@ -15,8 +15,8 @@ from teleservices.accounts.delivery import DeliveryResults
 from teleservices.accounts.establishments import Establishments
 from teleservices.accounts.expiry import Expiry
 from teleservices.accounts.lifecycle import PortalActivity, SiecleChanges
-from teleservices.accounts.redrive import StuckCampaigns
 from teleservices.accounts.privacy import router as privacy_router
+from teleservices.accounts.redrive import StuckCampaigns
 from teleservices.accounts.settings import AccountsSettings
 from teleservices.shared.kafka.consumer import BatchHandlers, Handlers
 from teleservices.shared.messages import portal, siecle
