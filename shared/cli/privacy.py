@@ -71,3 +71,29 @@ def breach_report(
         else:
             typer.echo(f"  {person['uai']} {person['identifiant']:<32} {person['population']:<12}"
                        f" {person['nom']} {person['prenom']}")
+
+
+@privacy_app.command("record")
+def record(
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Écrire aussi le registre en PDF dans ce fichier.")] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="Écrire le Markdown dans ce fichier (défaut : "
+                                                               "sortie standard).")] = None,
+) -> None:
+    """Registre des activités de traitement (art. 30 RGPD), avec les durées de conservation en vigueur."""
+    from pydantic import ValidationError
+
+    from teleservices.shared.privacy.record import record_markdown, record_pdf
+
+    try:
+        text = record_markdown()
+    except ValidationError as exc:
+        typer.echo(f"Paramètres de conservation invalides :\n{exc}", err=True)
+        raise typer.Exit(2) from exc
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"Registre écrit dans {output}")
+    else:
+        typer.echo(text, nl=False)
+    if pdf is not None:
+        pdf.write_bytes(record_pdf())
+        typer.echo(f"Registre PDF écrit dans {pdf}", err=output is None)
