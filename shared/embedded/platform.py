@@ -87,9 +87,17 @@ class EmbeddedPlatform:
             "TELESERVICES_NOTIFIER_SMTP_PORT": str(smtp_port),
             "TELESERVICES_NOTIFIER_PORTAL_URL": f"http://127.0.0.1:{self._http_port('portal-auth')}",
             "TELESERVICES_ACCOUNTS_PORTAL_URL": f"http://127.0.0.1:{self._http_port('portal-auth')}",
+            "TELESERVICES_PORTAL_AUTH_PUBLIC_URL": f"http://127.0.0.1:{self._http_port('portal-auth')}",
+            "TELESERVICES_PORTAL_AUTH_ACCOUNTS_URL": f"http://127.0.0.1:{self._http_port('accounts')}",
+            "TELESERVICES_PORTAL_AUTH_COOKIE_SECURE": "false",  # plain http on this machine only
             **secrets,
         }
         for service in START_ORDER:
+            if service == "gateway":  # the gateway fronts the others: their URLs, notifiers included
+                fronted = {f"TELESERVICES_GATEWAY_{s.upper().replace('-', '_')}_URL": f"http://127.0.0.1:{self._http_port(s)}"
+                           for s in ("accounts", "sync", "stats", "portal-auth")}
+                notifiers = ",".join(p.url for p in self.processes if p.service == "notifier")
+                common = {**common, **fronted, "TELESERVICES_GATEWAY_NOTIFIER_URLS": notifiers}
             self._launch(service, service, self._http_port(service), common)
             if service == "accounts":
                 for n in range(1, self.notifiers + 1):

@@ -1,0 +1,22 @@
+"""The screens of Administration Téléservices, one module per menu."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def routers() -> list[APIRouter]:
+    """Every screen router, in menu order."""
+    from teleservices.gateway.screens import (
+        accueil,
+        comptes,
+        eleves,
+        gestion,
+        imports,
+        notifier,
+        parametrage,
+        statistiques,
+    )
+
+    return [accueil.router, gestion.router, parametrage.router, notifier.router, comptes.router, eleves.router,
+            statistiques.router, imports.router]
