@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from teleservices.accounts import api
 from teleservices.accounts.actions import StaffActions
+from teleservices.accounts.api import portal as portal_api
 from teleservices.accounts.campaigns import Campaigns
 from teleservices.accounts.class_lists import ClassLists
 from teleservices.accounts.configuration import Configuration
@@ -72,4 +73,5 @@ def create_app(settings: AccountsSettings) -> FastAPI:
     runtime.every("stuck-campaigns", StuckCampaigns(runtime.db, settings).watch)
     api.install(app)
     app.include_router(privacy_router)
+    app.include_router(portal_api.router)  # read-only, for the families' portal
     return app

@@ -2,23 +2,89 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from teleservices.portal_auth import pages_auth, pages_home, pages_recovery
+from teleservices.portal_auth.accounts_client import AccountsClient
+from teleservices.portal_auth.domain import ThrottlePolicy
+from teleservices.portal_auth.feed import AccountsFeed
 from teleservices.portal_auth.settings import PortalAuthSettings
-from teleservices.shared.pages import simple_page
+from teleservices.portal_auth.web import Portal, install_security
+from teleservices.shared.messages.catalog import (
+    AccountCreated,
+    AccountStateChanged,
+    IdentifierChanged,
+    TemporaryCredentialIssued,
+)
+from teleservices.shared.messages.topics import ACCOUNTS_EVENTS
 from teleservices.shared.runtime import ServiceRuntime
 from teleservices.shared.web import create_service_app
 
+STATIC = Path(__file__).parent / "static"
 
-def create_app(settings: PortalAuthSettings) -> FastAPI:
-    """Wire the portal."""
-    runtime = ServiceRuntime("portal-auth", settings)
+
+def create_app(settings: PortalAuthSettings, accounts_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """Wire the portal: credentials fed by accounts.events, pages, the accounts read API."""
+    runtime = ServiceRuntime("portal-auth", settings, migrations=Path(__file__).parent / "migrations")
+    feed = AccountsFeed()
+    runtime.consume("accounts-feed", [ACCOUNTS_EVENTS], {
+        AccountCreated: feed.account_created, AccountStateChanged: feed.state_changed,
+        IdentifierChanged: feed.identifier_changed, TemporaryCredentialIssued: feed.temporary_password_issued,
+    }, batch=True, batch_handlers={AccountCreated: feed.accounts_created})
+    accounts = AccountsClient(settings.accounts_url, settings.secrets.link_key.get_secret_value(), accounts_transport)
+    hashing = ThreadPoolExecutor(max_workers=settings.hash_workers, thread_name_prefix="argon2")
+
+    async def stop_hashing() -> None:
+        hashing.shutdown(wait=False)
+
+    runtime.resource(accounts.start, accounts.stop)
+    runtime.resource(_nothing, stop_hashing)
+    runtime.every("session-purge", _purge_sessions(runtime))
     app = create_service_app(runtime, title="Scolarité services")
+    policy = ThrottlePolicy(settings.throttle_free_failures, settings.throttle_max_delay_s,
+                            settings.throttle_lock_every, settings.throttle_lock_s, settings.throttle_hard_limit,
+                            settings.throttle_address_failures, settings.throttle_address_window_s)
+    app.state.portal = portal = Portal(runtime.db, settings, accounts, policy, hashing)
+    install_security(app, portal)
+    app.include_router(pages_auth.router)
+    app.include_router(pages_recovery.router)
+    app.include_router(pages_home.router)
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def home() -> str:
-        return simple_page("Scolarité services", "Scolarité services",
-                           "<p>Le portail des familles est en cours de mise en service.</p>")
+    @app.get("/static/portail.css", include_in_schema=False)
+    async def stylesheet() -> FileResponse:
+        return FileResponse(STATIC / "portail.css", media_type="text/css")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/admin") or (exc.status_code in (401, 405) and "html" not in \
+                request.headers.get("accept", "")):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        titles = {403: "Action refusée", 404: "Page introuvable"}
+        return portal.page(request, "done.html", exc.status_code, title=titles.get(exc.status_code, "Erreur"),
+                           text=str(exc.detail) if exc.status_code != 404 else "Cette page n'existe pas.")
 
     return app
+
+
+async def _nothing() -> None:
+    return None
+
+
+def _purge_sessions(runtime: ServiceRuntime):  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from teleservices.portal_auth import store
+
+    async def loop() -> None:
+        while True:
+            async with runtime.db.transaction() as conn:
+                await store.purge_sessions(conn)
+            await asyncio.sleep(600)
+
+    return loop

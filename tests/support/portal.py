@@ -1,0 +1,149 @@
+"""The families' portal in-process beside the accounts service, and what tests need to drive it as a family."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+
+from teleservices.portal_auth.app import create_app
+from teleservices.portal_auth.settings import PortalAuthSettings
+from teleservices.shared.messages.catalog import Channel, NotificationDelivered
+from teleservices.shared.messages.envelope import Envelope
+from teleservices.shared.messages.topics import NOTIFIER_EVENTS
+from tests.support.accounts import AccountsUnderTest
+from tests.support.siecle import Family, family
+from tests.support.waiting import eventually
+
+U = "0540001A"
+BIRTH = date(2011, 2, 28)
+_CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+
+
+@dataclass
+class PortalUnderTest:
+    """A running portal and its accounts service."""
+
+    app: FastAPI
+    settings: PortalAuthSettings
+    accounts: AccountsUnderTest
+
+    def browser(self, address: str = "203.0.113.7") -> httpx.AsyncClient:
+        """A family's browser (own cookies), from a client address."""
+        transport = httpx.ASGITransport(app=self.app, client=(address, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="http://portal", follow_redirects=False)
+
+    async def credential(self, account_id: Any) -> Any:
+        """The portal's credential row of an account."""
+        async with self.app.state.runtime.db.connection() as conn:
+            return await conn.fetchrow("SELECT * FROM credentials WHERE account_id = $1", uuid.UUID(str(account_id)))
+
+    async def sql(self, query: str, *args: Any) -> Any:
+        """Run SQL on the portal's schema (to age a lock or a link in a test)."""
+        async with self.app.state.runtime.db.connection() as conn:
+            return await conn.fetch(query, *args)
+
+    async def commands(self, type_: str) -> list[dict[str, Any]]:
+        """The commands the portal queued for the notifier (newest last), as the notifier will read them."""
+        rows = await self.sql("SELECT envelope FROM outbox WHERE topic = 'notifier.jobs' ORDER BY created_at")
+        out = []
+        for row in rows:
+            envelope = json.loads(row["envelope"])
+            if envelope["type"] == type_:
+                out.append(envelope["payload"])
+        return out
+
+    async def events(self, type_: str) -> list[dict[str, Any]]:
+        """The events the portal published on portal.events."""
+        rows = await self.sql("SELECT envelope FROM outbox WHERE topic = 'portal.events' ORDER BY created_at")
+        return [json.loads(r["envelope"])["payload"] for r in rows if json.loads(r["envelope"])["type"] == type_]
+
+
+@asynccontextmanager
+async def running_portal(accounts: AccountsUnderTest, **overrides: Any) -> AsyncIterator[PortalUnderTest]:
+    """Start the portal in this process, sharing the accounts service's database, broker and secrets."""
+    base = accounts.settings
+    settings = PortalAuthSettings(environment=base.environment, database=base.database, kafka=base.kafka,
+                                  secrets=base.secrets, public_url="http://portal", cookie_secure=False,
+                                  **overrides)
+    app = create_app(settings, accounts_transport=httpx.ASGITransport(app=accounts.app))
+    async with app.router.lifespan_context(app):
+        yield PortalUnderTest(app, settings, accounts)
+
+
+def family_born(born: date = BIRTH, **kwargs: Any) -> Family:
+    """A family whose pupil has a known birth date."""
+    made = family(**kwargs)
+    return Family(made.eleve.model_copy(update={"date_naissance": born}), made.representants)
+
+
+async def csrf(client: httpx.AsyncClient, path: str = "/connexion") -> str:
+    """The form token of a page, as a browser would read it."""
+    page = await client.get(path)
+    match = _CSRF.search(page.text)
+    assert match, page.text
+    return match.group(1)
+
+
+async def post(client: httpx.AsyncClient, path: str, form: dict[str, str], page: str | None = None) -> httpx.Response:
+    """Submit a form with the token of the page it is on."""
+    return await client.post(path, data={"csrf": await csrf(client, page or path), **form})
+
+
+async def login(client: httpx.AsyncClient, identifiant: str, password: str) -> httpx.Response:
+    """Submit the login form."""
+    return await post(client, "/connexion", {"identifiant": identifiant, "mot_de_passe": password})
+
+
+async def deliver(accounts: AccountsUnderTest, notification_id: str, account_id: str) -> None:
+    """Report a letter delivered, as the notifier would."""
+    producer = AIOKafkaProducer(bootstrap_servers=accounts.settings.kafka.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        event = NotificationDelivered(notification_id=uuid.UUID(notification_id), account_id=uuid.UUID(account_id),
+                                      channel=Channel.paper, delivered_at=datetime.now(UTC))
+        await producer.send_and_wait(NOTIFIER_EVENTS.full_name(accounts.settings.kafka.topic_prefix),
+                                     value=Envelope.wrap(event, uai=U).to_bytes(), key=account_id.encode())
+    finally:
+        await producer.stop()
+
+
+async def notified(portal: PortalUnderTest, account: dict[str, Any]) -> str:
+    """Notify an account on paper, report the letter delivered, wait for the portal to know it; its password."""
+    accounts = portal.accounts
+    async with accounts.client() as api:
+        launched = await api.post(f"/api/v1/accounts/{account['id']}/notifications", json={"channel": "paper"})
+        assert launched.status_code == 202, launched.text
+        await deliver(accounts, launched.json()["notification_id"], account["id"])
+
+        async def known() -> str | None:
+            row = await portal.credential(account["id"])
+            if row is None or row["state"] != "Notifié" or not row["temp_password_hash"]:
+                return None
+            answer = await api.get(f"/api/v1/accounts/{account['id']}/temporary-password")
+            return str(answer.json()["temporary_password"]) if answer.status_code == 200 else None
+
+        return await eventually(known)
+
+
+async def ready_family(portal: PortalUnderTest, *families: Family) -> dict[str, list[dict[str, Any]]]:
+    """An activated establishment with these families enrolled; their accounts by population."""
+    await portal.accounts.establishment(U)
+    await portal.accounts.enrol(U, list(families) or [family_born()])
+    return {p: await portal.accounts.accounts(U, p) for p in ("responsable", "eleve")}
+
+
+def link_in(text: str, path: str) -> str:
+    """The portal link (path and query) found in an email or command."""
+    match = re.search(rf"https?://[^\s/]+({re.escape(path)}\?jeton=[A-Za-z0-9_.\-]+)", text)
+    assert match, text
+    return match.group(1)
