@@ -55,6 +55,23 @@ async def test_a_campaign_notifies_every_division_by_email_and_paper(platform: P
             return bool(listed.json()["selected"] == 5)
 
     await eventually(all_notifie)
+    await _each_email_carries_the_password_in_force(platform, smtp_sink)
+
+
+async def _each_email_carries_the_password_in_force(platform: PlatformUnderTest, smtp_sink: SmtpSink) -> None:
+    """Each email names the pupil and the account, and its password is the one the account now holds."""
+    async with platform.client("accounts") as api:
+        listed = (await api.get(f"/api/v1/establishments/{UAI}/accounts", params={"population": "responsable"})).json()
+        by_identifier = {a["identifiant"]: a for a in listed["accounts"]}
+        for summary in smtp_sink.store.list():
+            text = smtp_sink.store.get(summary.id).text or ""
+            identifier = re.search(r"Identifiant : (\S+)", text)
+            password = re.search(r"Mot de passe : (\S+)", text)
+            assert identifier and password, text
+            account = by_identifier[identifier.group(1)]
+            assert f"de {account['eleve']['prenom']} {account['eleve']['nom']}, élève de" in text
+            in_force = (await api.get(f"/api/v1/accounts/{account['id']}/temporary-password")).json()
+            assert in_force == {"temporary_password": password.group(1)}
 
 
 async def test_email_only_reports_who_has_no_address_and_relaunches_them(platform: PlatformUnderTest,
