@@ -88,7 +88,7 @@ async def oidc_start(request: Request, csrf: str = Form(default=""), suite: str 
     client: OidcClient | None = request.app.state.oidc
     if client is None:
         return await _login_page(request, "La connexion académique n'est pas configurée.", 404)
-    url, kept = await client.start()
+    url, kept = await client.start(str(request.url_for("oidc_return")))
     session.data["oidc"] = {**kept, "suite": safe_next(suite)}
     await store_of(request).save_data(session)
     return RedirectResponse(url, status_code=303)

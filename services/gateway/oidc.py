@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 import httpx
+from authlib.common.errors import AuthlibBaseError
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.jose import JsonWebKey, jwt
@@ -38,30 +39,34 @@ class OidcClient:
                 self._metadata = response.json()
         return self._metadata
 
-    def _client(self) -> AsyncOAuth2Client:
+    def _client(self, redirect_uri: str) -> AsyncOAuth2Client:
         return AsyncOAuth2Client(client_id=self.settings.client_id,
                                  client_secret=self.settings.client_secret.get_secret_value(),
-                                 scope=self.settings.scope, redirect_uri=self.settings.redirect_url, timeout=10)
+                                 scope=self.settings.scope, redirect_uri=redirect_uri, timeout=10)
 
-    async def start(self) -> tuple[str, dict[str, str]]:
+    async def start(self, redirect_uri: str) -> tuple[str, dict[str, str]]:
         """The provider's authorization URL, and what to keep in the pre-login session to check the return."""
         meta = await self.metadata()
         state, nonce, verifier = generate_token(32), generate_token(32), secrets.token_urlsafe(48)
-        async with self._client() as client:
+        redirect_uri = self.settings.redirect_url or redirect_uri
+        async with self._client(redirect_uri) as client:
             url, _ = client.create_authorization_url(
                 meta["authorization_endpoint"], state=state, nonce=nonce,
                 code_challenge=create_s256_code_challenge(verifier), code_challenge_method="S256")
-        return url, {"state": state, "nonce": nonce, "verifier": verifier}
+        return url, {"state": state, "nonce": nonce, "verifier": verifier, "redirect_uri": redirect_uri}
 
     async def finish(self, kept: dict[str, str], state: str | None, code: str | None) -> StaffPrincipal:
         """Exchange the code, verify the ID token and map its claims to a staff principal."""
         if not kept or not state or not code or not secrets.compare_digest(state, kept.get("state", "")):
             raise OidcRefused("state")
         meta = await self.metadata()
-        async with self._client() as client:
-            token = await client.fetch_token(meta["token_endpoint"], code=code, code_verifier=kept["verifier"])
-        async with httpx.AsyncClient(timeout=10) as http:
-            keys = JsonWebKey.import_key_set((await http.get(meta["jwks_uri"])).json())
+        try:
+            async with self._client(kept["redirect_uri"]) as client:
+                token = await client.fetch_token(meta["token_endpoint"], code=code, code_verifier=kept["verifier"])
+            async with httpx.AsyncClient(timeout=10) as http:
+                keys = JsonWebKey.import_key_set((await http.get(meta["jwks_uri"])).json())
+        except (AuthlibBaseError, httpx.HTTPError, KeyError, ValueError) as exc:
+            raise OidcRefused("token") from exc
         try:
             claims = jwt.decode(token["id_token"], keys, claims_cls=CodeIDToken, claims_options={
                 "iss": {"essential": True, "value": meta["issuer"]},

@@ -8,9 +8,17 @@ from teleservices.gateway.backend import BackendError
 from teleservices.gateway.web import Ctx, error_reason
 
 
-async def structure(ctx: Ctx) -> dict[str, Any]:
-    """Divisions, groups and MEFs of the establishment's pupils (for the filters)."""
-    listing = await ctx.get("accounts", f"/api/v1/establishments/{ctx.uai}/accounts", params={"population": "eleve"})
+async def structure(ctx: Ctx, population: str = "eleve") -> dict[str, Any]:
+    """Divisions, groups and MEFs of the establishment's pupils (for the filters), as far as the menus allow."""
+    listing: dict[str, Any] = {"accounts": []}
+    for tried in dict.fromkeys((population, "eleve", "responsable")):
+        try:
+            listing = await ctx.get("accounts", f"/api/v1/establishments/{ctx.uai}/accounts",
+                                    params={"population": tried})
+            break
+        except BackendError as exc:
+            if exc.status != 403:
+                raise
     divisions: set[str] = set()
     groupes: set[str] = set()
     mefs: dict[str, str] = {}

@@ -37,7 +37,7 @@ async def recherche(ctx: EstabCtx, pop: str) -> Response:
         return HTMLResponse(templates.get_template("comptes_resultats.html").render(ctx=ctx, **values))
     title = "Gérer le compte" if population == "responsable" else "Gérer le compte élève"
     return await render(ctx, ctx.request, "comptes.html", title=title, breadcrumb=label,
-                        structure=await structure(ctx), **values)
+                        structure=await structure(ctx, population), **values)
 
 
 async def _account(ctx: Ctx, pop: str, account_id: str) -> tuple[str, dict[str, Any]]:

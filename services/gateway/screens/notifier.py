@@ -62,7 +62,7 @@ async def notifier(ctx: EstabCtx, pop: str) -> Response:
         return HTMLResponse(templates.get_template("notifier_liste.html").render(ctx=ctx, csrf=ctx.session.csrf,
                                                                                  **values))
     return await render(ctx, ctx.request, "notifier.html", title="Notifier en masse", breadcrumb=label,
-                        structure=await structure(ctx), **values)
+                        structure=await structure(ctx, population), **values)
 
 
 @router.post("/{pop}/notifier")
