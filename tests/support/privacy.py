@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -24,12 +25,13 @@ class Found:
 
 
 def _matches(text: str, canaries: Iterable[str], where: str) -> list[Found]:
+    """Each canary found in the text as a whole word (case-insensitive): "Léa" is not found in "cléarance"."""
     lowered = text.casefold()
     found = []
     for canary in canaries:
-        at = lowered.find(canary.casefold())
-        if at >= 0:
-            found.append(Found(canary, where, text[max(0, at - 80):at + len(canary) + 80]))
+        match = re.search(rf"(?<!\w){re.escape(canary.casefold())}(?!\w)", lowered)
+        if match:
+            found.append(Found(canary, where, lowered[max(0, match.start() - 80):match.end() + 80]))
     return found
 
 
