@@ -73,8 +73,8 @@ async def running_portal(accounts: AccountsUnderTest, **overrides: Any) -> Async
     """Start the portal in this process, sharing the accounts service's database, broker and secrets."""
     base = accounts.settings
     settings = PortalAuthSettings(environment=base.environment, database=base.database, kafka=base.kafka,
-                                  secrets=base.secrets, public_url="http://portal", cookie_secure=False,
-                                  **overrides)
+                                  secrets=base.secrets, **{"public_url": "http://portal", "cookie_secure": False,
+                                                           **overrides})
     app = create_app(settings, accounts_transport=httpx.ASGITransport(app=accounts.app))
     async with app.router.lifespan_context(app):
         yield PortalUnderTest(app, settings, accounts)
@@ -147,3 +147,28 @@ def link_in(text: str, path: str) -> str:
     match = re.search(rf"https?://[^\s/]+({re.escape(path)}\?jeton=[A-Za-z0-9_.\-]+)", text)
     assert match, text
     return match.group(1)
+
+
+CHOSEN = "Cartable2024"
+
+
+async def in_use(portal: PortalUnderTest, account: dict[str, Any], email: str = "parent@exemple.fr") -> str:
+    """Take an account through its first connection (and activation link) to Utilisé; its chosen password."""
+    temporary = await notified(portal, account)
+    async with portal.browser() as client:
+        assert (await login(client, account["identifiant"], temporary)).status_code == 303
+        done = await post(client, "/premiere-connexion", {"mot_de_passe": CHOSEN, "confirmation": CHOSEN,
+                                                          "date_naissance": "28/02/2011", "email": email})
+        assert done.status_code == 303, done.text
+    if (await portal.credential(account["id"]))["population"] == "responsable":
+        command = (await portal.commands("notifier.SendActivationEmail"))[-1]
+        link = link_in(command["activation_url"], "/activation")
+        async with portal.browser() as click:
+            await post(click, "/activation", {"jeton": link.split("jeton=")[1]}, page=link)
+
+    async def used() -> bool:
+        async with portal.accounts.client() as api:
+            return bool((await api.get(f"/api/v1/accounts/{account['id']}")).json()["state"] == "Utilisé")
+
+    await eventually(used)
+    return CHOSEN
