@@ -31,7 +31,7 @@ async def ouverture(ctx: EstabCtx) -> Response:
                         services=services)
 
 
-@router.post("/{code}")
+@router.post("/{code}/ouverture")
 async def ouvrir(ctx: EstabCtx, code: str, ouvrir: str = Form(pattern="^(oui|non)$")) -> Response:
     """Open or close one service."""
     ctx.require(Menu.gestion_services)
