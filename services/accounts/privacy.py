@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from teleservices.accounts import audit
 from teleservices.accounts.api.deps import UAI_PATTERN, Db, scoped
 from teleservices.accounts.domain.model import NotAllowed
-from teleservices.shared.security.staff import Role
+from teleservices.shared.security.staff import Role, StaffPrincipal
 from teleservices.shared.web import Staff
 
 router = APIRouter(prefix="/api/v1", tags=["protection des données"])
@@ -56,3 +56,57 @@ async def breach_report(staff: Staff, db: Db, acteur: str | None = None, depuis:
         uais = (uai,)
     async with db.connection() as conn:
         return await audit.breach_report(conn, actor_id=acteur, since=depuis, until=jusqu_a, uais=uais)
+
+
+# Right of access (art. 15): what this service holds about one person, by SIECLE id (ELEVE_ID or PERSONNE_ID).
+def _access_scope(staff: StaffPrincipal, uai: str) -> None:
+    scoped(staff, uai)
+    if staff.role is Role.delegue:
+        raise NotAllowed("role", "réservé au chef d'établissement et à l'académie")
+
+
+@router.get("/privacy/establishments/{uai}/persons/{siecle_id}")
+async def person_data(uai: str, siecle_id: str, staff: Staff, db: Db) -> dict[str, Any]:
+    """Everything the accounts service holds about a pupil or a person of an establishment (secrets excepted)."""
+    _access_scope(staff, uai)
+    async with db.connection() as conn:
+        eleve = await conn.fetchrow("SELECT * FROM eleves WHERE uai = $1 AND eleve_id = $2", uai, siecle_id)
+        personne = await conn.fetchrow("SELECT * FROM personnes WHERE uai = $1 AND personne_id = $2", uai, siecle_id)
+        ids = [r["account_id"] for r in await conn.fetch(
+            "SELECT DISTINCT account_id FROM rattachements WHERE uai = $1 AND ((population = 'eleve' AND eleve_id = $2)"
+            " OR (population = 'responsable' AND personne_id = $2))", uai, siecle_id)]
+        if eleve is None and personne is None and not ids:
+            raise HTTPException(404, detail="Aucune donnée pour cette personne dans cet établissement.")
+        accounts = [_without_secrets(dict(r)) for r in await conn.fetch(
+            "SELECT * FROM accounts WHERE id = ANY($1) ORDER BY created_at", ids)]
+        return {
+            "eleve": dict(eleve) if eleve else None,
+            "personne": dict(personne) if personne else None,
+            "liens": [dict(r) for r in await conn.fetch(
+                "SELECT * FROM liens WHERE uai = $1 AND (eleve_id = $2 OR personne_id = $2)", uai, siecle_id)],
+            "comptes": accounts,
+            "rattachements": await _rows(conn, "SELECT * FROM rattachements WHERE account_id = ANY($1)", ids),
+            "historique": await _rows(conn, "SELECT account_id, previous_state, state, cause, actor, at"
+                                             " FROM account_history WHERE account_id = ANY($1) ORDER BY at", ids),
+            "notifications": await _rows(conn, "SELECT id, account_id, channel, variant, status, reason,"
+                                                " requested_at, settled_at FROM notifications"
+                                                " WHERE account_id = ANY($1) ORDER BY requested_at", ids),
+            "campagnes": await _rows(conn, "SELECT campaign_id, account_id, notification_id, division, channel,"
+                                            " status, reason, settled_at FROM campaign_items"
+                                            " WHERE account_id = ANY($1)", ids),
+            "remplacements": await _rows(conn, "SELECT * FROM replacements WHERE account_id = ANY($1)"
+                                                " OR replaced_id = ANY($1)", ids),
+            "journal": await _rows(conn, "SELECT at, actor_id, actor_name, actor_role, uai, action, account_id,"
+                                          " details, seq FROM audit_log WHERE account_id = ANY($1) ORDER BY at", ids),
+        }
+
+
+def _without_secrets(account: dict[str, Any]) -> dict[str, Any]:
+    """The sealed temporary password is not exported: the export says whether one is held."""
+    sealed = account.pop("sealed_temp_password", None)
+    account["mot_de_passe_provisoire"] = "détenu, chiffré (non exporté)" if sealed else "aucun"
+    return account
+
+
+async def _rows(conn: Any, sql: str, ids: list[Any]) -> list[dict[str, Any]]:
+    return [dict(r) for r in await conn.fetch(sql, ids)] if ids else []

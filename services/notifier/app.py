@@ -17,6 +17,7 @@ from teleservices.notifier.mailer import SmtpConfig, SmtpPool
 from teleservices.notifier.pdf.render import harfbuzz_subset_available, pdf_process_pool
 from teleservices.notifier.preview import router as preview_router
 from teleservices.notifier.printing import Printing
+from teleservices.notifier.privacy import router as privacy_router
 from teleservices.notifier.service import Notifier
 from teleservices.notifier.settings import NotifierSettings
 from teleservices.shared.messages.catalog import NotifyBatch, SendActivationEmail, SendFreeEmail, SendNotification
@@ -77,5 +78,6 @@ def create_app(settings: NotifierSettings) -> FastAPI:
     app = create_service_app(runtime, title="Téléservices — notifications")
     app.include_router(documents_router)
     app.include_router(preview_router)
+    app.include_router(privacy_router)
     return app
 

@@ -14,6 +14,7 @@ from teleservices.sync.api import router
 from teleservices.sync.establishments import establishment_created
 from teleservices.sync.importer import Importer
 from teleservices.sync.nightly import every_night
+from teleservices.sync.privacy import router as privacy_router
 from teleservices.sync.settings import SyncSettings
 
 
@@ -26,4 +27,5 @@ def create_app(settings: SyncSettings) -> FastAPI:
     app = create_service_app(runtime, title="Téléservices — imports SIECLE/BEE")
     app.state.importer = importer
     app.include_router(router)
+    app.include_router(privacy_router)
     return app

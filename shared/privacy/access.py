@@ -1,0 +1,109 @@
+"""Right of access (RGPD art. 15): one document with what every service holds about a person, as JSON and PDF."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from markupsafe import escape
+
+from teleservices.shared.privacy.retention import RetentionFigures
+
+TITLE = "Données détenues sur une personne — droit d'accès (article 15 du RGPD)"
+SECTIONS = {"comptes": "Comptes et accès aux téléservices (service des comptes)",
+            "imports_siecle": "Données reçues de SIECLE (service d'import)",
+            "notifications": "Courriels et courriers envoyés (service de notification)"}
+
+
+LABELS = {
+    "eleve": "Élève", "personne": "Personne", "liens": "Liens avec les élèves", "comptes": "Comptes",
+    "rattachements": "Rattachements", "historique": "Historique des états", "notifications": "Notifications",
+    "campagnes": "Notifications en masse", "remplacements": "Remplacements de compte",
+    "journal": "Actions du personnel sur ces comptes", "depart": "Départ", "examens_de_continuite": "Continuité",
+    "envois": "Envois", "courriers_pdf": "Courriers PDF conservés", "uai": "Établissement",
+    "eleve_id": "Identifiant SIECLE de l'élève", "personne_id": "Identifiant SIECLE de la personne",
+    "ine": "INE", "nom": "Nom", "prenom": "Prénom", "civilite": "Civilité", "email": "Courriel",
+    "date_naissance": "Date de naissance", "division": "Division", "groupes": "Groupes",
+    "code_mef": "Formation (MEF)", "libelle_mef": "Libellé de la formation", "code_regime": "Régime",
+    "address_lines": "Adresse", "telephones": "Téléphones", "niveau_responsabilite": "Niveau de responsabilité",
+    "niveau": "Niveau de responsabilité", "identifiant": "Identifiant", "state": "État", "population": "Population",
+    "email_validated": "Courriel validé", "notified_at": "Notifié le", "notification_channel": "Canal de notification",
+    "last_access_at": "Dernière connexion", "continuity": "Continuité", "closed_at": "Fermé le",
+    "created_at": "Créé le", "mot_de_passe_provisoire": "Mot de passe provisoire", "account_id": "Compte",
+    "detached_at": "Détaché le", "previous_state": "État précédent", "cause": "Cause", "actor": "Par",
+    "at": "Le", "channel": "Canal", "variant": "Courrier", "status": "Statut", "reason": "Motif",
+    "requested_at": "Demandé le", "settled_at": "Réglé le", "campaign_id": "Campagne",
+    "notification_id": "Notification", "actor_id": "Membre du personnel", "actor_name": "Nom du membre du personnel",
+    "actor_role": "Rôle", "action": "Action", "details": "Détails", "seq": "N° dans le journal",
+    "data": "Données reçues", "left_at": "Parti le", "message_id": "Message-ID",
+}
+
+
+def assemble(uai: str, siecle_id: str, parts: dict[str, Any], retention: RetentionFigures) -> dict[str, Any]:
+    """The export: each service's answer, the rights of the person and how to exercise them."""
+    return {
+        "titre": TITLE,
+        "etablissement": uai,
+        "identifiant_siecle": siecle_id,
+        "etabli_le": datetime.now(UTC).isoformat(timespec="seconds"),
+        "donnees": {key: parts.get(key) for key in SECTIONS},
+        "vos_droits": {
+            "acces": "Ce document répond à la demande d'accès ; il est remis dans le mois qui suit la demande.",
+            "rectification": "Les données viennent de SIECLE, la base élèves de l'établissement : une donnée inexacte "
+                             "se corrige auprès du secrétariat de l'établissement, et l'import suivant la corrige "
+                             "partout.",
+            "effacement": f"Les données d'un élève parti, ou d'une personne qui n'a plus d'élève dans "
+                          f"l'établissement, sont effacées de tous les services {retention.departure_purge_days} "
+                          f"jours après l'import qui constate le départ ; un compte notifié mais jamais activé est "
+                          f"supprimé {retention.notified_expiry_days} jours après sa notification, un compte inutilisé "
+                          f"après {retention.unused_expiry_days} jours sans connexion.",
+            "reclamation": "Le chef d'établissement est le responsable du traitement ; une réclamation peut être "
+                           "adressée à la CNIL (www.cnil.fr).",
+        },
+    }
+
+
+def as_json(document: dict[str, Any]) -> str:
+    """The export as indented JSON (dates as ISO 8601)."""
+    return json.dumps(document, ensure_ascii=False, indent=2, default=str)
+
+
+def _html(value: Any) -> str:
+    if isinstance(value, dict):
+        if not value:
+            return "<p>—</p>"
+        rows = "".join(f'<tr><th scope="row">{escape(LABELS.get(k, k))}</th><td>{_html(v)}</td></tr>'
+                       for k, v in value.items())
+        return f"<table>{rows}</table>"
+    if isinstance(value, list):
+        if not value:
+            return "aucun"
+        if all(isinstance(v, dict) for v in value):
+            return "".join(f"<div class='item'>{_html(v)}</div>" for v in value)
+        return ", ".join(_html(v) for v in value)
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    return "—" if value is None else str(escape(str(value)))
+
+
+def access_pdf(document: dict[str, Any]) -> bytes:
+    """The export as a readable, tagged PDF (PDF/UA, French, titled)."""
+    import weasyprint  # heavy: imported where used
+
+    sections = "".join(f"<section><h2>{escape(SECTIONS[k])}</h2>{_html(v)}</section>"
+                       for k, v in document["donnees"].items())
+    rights = "".join(f"<p>{escape(text)}</p>" for text in document["vos_droits"].values())
+    html = f"""<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>{escape(TITLE)}</title><style>
+      @page {{ size: A4; margin: 16mm; }} body {{ font-family: sans-serif; font-size: 9pt; }}
+      h1 {{ font-size: 14pt; }} h2 {{ font-size: 11.5pt; margin-top: 1.2em; }}
+      table {{ border-collapse: collapse; width: 100%; margin: 2pt 0; }}
+      th, td {{ border: 1px solid #999; padding: 2pt 4pt; text-align: left; vertical-align: top; }}
+      th {{ width: 28%; font-weight: normal; background: #f0f0f0; }} .item {{ margin-bottom: 5pt; }}
+      td {{ overflow-wrap: anywhere; }}
+    </style></head><body><main><h1>{escape(TITLE)}</h1>
+    <p>Établissement {escape(document["etablissement"])} — identifiant SIECLE
+    {escape(document["identifiant_siecle"])} — établi le {escape(document["etabli_le"])}.</p>
+    {sections}<section><h2>Vos droits</h2>{rights}</section></main></body></html>"""
+    pdf: bytes = weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
+    return pdf
