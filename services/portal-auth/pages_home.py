@@ -52,7 +52,7 @@ async def home(request: Request) -> Response:
     if isinstance(view, Response):
         return view
     async with portal.db.connection() as conn:
-        last = await store.previous_login(conn, me["account_id"])
+        last = await store.previous_login(conn, me["account_id"], current_is_real=me["kind"] != "simulation")
     return portal.page(request, "home.html", view=view, last=last)
 
 

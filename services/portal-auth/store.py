@@ -202,9 +202,10 @@ async def log_connection(conn: asyncpg.Connection, account_id: uuid.UUID, kind: 
     await conn.execute("INSERT INTO connection_log (account_id, kind, at) VALUES ($1, $2, $3)", account_id, kind, at)
 
 
-async def previous_login(conn: asyncpg.Connection, account_id: uuid.UUID) -> datetime | None:
-    """The real connection before the current one (« Dernière connexion le … »)."""
+async def previous_login(conn: asyncpg.Connection, account_id: uuid.UUID, current_is_real: bool = True
+                         ) -> datetime | None:
+    """The real connection before the current one (« Dernière connexion le … »); a simulation shows the last."""
     value: datetime | None = await conn.fetchval(
         "SELECT at FROM connection_log WHERE account_id = $1 AND kind <> 'simulation' ORDER BY at DESC"
-        " OFFSET 1 LIMIT 1", account_id)
+        " OFFSET $2 LIMIT 1", account_id, 1 if current_is_real else 0)
     return value

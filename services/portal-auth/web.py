@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from fastapi import HTTPException, Request, Response
@@ -38,6 +39,7 @@ SECURITY_HEADERS = {
     "cache-control": "no-store",
 }
 ACCESSIBILITY_STATUS = "partiellement conforme"
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def now() -> datetime:
@@ -51,8 +53,8 @@ def format_date(value: Any) -> str:
 
 
 def format_datetime(value: Any) -> str:
-    """jj/mm/aaaa à hh:mm (Paris time is the reader's; the portal shows UTC-neutral dates)."""
-    return value.strftime("%d/%m/%Y à %H:%M") if value else ""
+    """jj/mm/aaaa à hh:mm, in French time."""
+    return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M") if value else ""
 
 
 TEMPLATES.filters["date_fr"] = format_date

@@ -172,3 +172,22 @@ async def in_use(portal: PortalUnderTest, account: dict[str, Any], email: str = 
 
     await eventually(used)
     return CHOSEN
+
+
+def start_with_portal(platform: Any, *others: str) -> str:
+    """Start accounts, the given services and the portal as processes wired to each other; the portal's URL."""
+    from teleservices.shared.embedded.brokers import free_port
+    from teleservices.shared.embedded.processes import ServiceProcess
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    platform.env.update({"TELESERVICES_ACCOUNTS_PORTAL_URL": url, "TELESERVICES_NOTIFIER_PORTAL_URL": url})
+    platform.start("accounts", *others)
+    env = {**platform.env, "TELESERVICES_PORTAL_AUTH_HTTP_PORT": str(port),
+           "TELESERVICES_PORTAL_AUTH_PUBLIC_URL": url, "TELESERVICES_PORTAL_AUTH_COOKIE_SECURE": "false",
+           "TELESERVICES_PORTAL_AUTH_ACCOUNTS_URL": platform.processes["accounts"].url}
+    process = ServiceProcess("portal-auth", "portal-auth", env, port, platform.workdir / "logs" / "portal-auth.log")
+    platform.processes["portal-auth"] = process
+    process.start()
+    process.wait_ready()
+    return url
