@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -11,7 +13,9 @@ from typer.testing import CliRunner
 
 from teleservices.accounts import audit
 from teleservices.shared.cli.main import app as cli
+from teleservices.shared.db import Database
 from teleservices.shared.security.staff import Role, StaffPrincipal
+from teleservices.shared.settings import DatabaseSettings
 from tests.support.accounts import AccountsUnderTest, chef, delegue
 from tests.support.platform import PlatformUnderTest
 from tests.support.siecle import family
@@ -157,3 +161,31 @@ async def test_staff_of_the_academy_without_establishment_have_their_own_chain(a
         await audit.record(conn, operator, "modifier_academie", None, fields=["informations"])
     result = await _verification(accounts)
     assert result["intact"] and [h["chain"] for h in result["heads"]] == ["*"]
+
+
+async def test_entries_written_before_the_chain_join_it_in_their_order(database_url: str, tmp_path: Path) -> None:
+    migrations = Path(audit.__file__).parent / "migrations"
+    earlier = tmp_path / "accounts" / "migrations"  # the same migration names, without 004
+    earlier.mkdir(parents=True)
+    for path in sorted(migrations.glob("*.sql")):
+        if path.name < "004":
+            shutil.copy(path, earlier / path.name)
+    db = Database(DatabaseSettings(url=database_url), "accounts")
+    await db.migrate([earlier])
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": "accounts"})
+    try:
+        for uai in (U, V, U, None, U):
+            await conn.execute("INSERT INTO audit_log (actor_id, actor_name, actor_role, uai, action, details)"
+                               " VALUES ('chef', 'Chef', 'chef', $1, 'parametrer_contact', '{\"n\": 1}')", uai)
+    finally:
+        await conn.close()
+    assert await db.migrate([migrations]) == ["accounts/004_audit_chain.sql"]
+    await db.open()
+    try:
+        async with db.connection() as conn:
+            check = await audit.verify(conn)
+            order = [r["seq"] for r in await conn.fetch("SELECT seq FROM audit_log WHERE uai = $1 ORDER BY id", U)]
+    finally:
+        await db.close()
+    assert check.intact, check.problems
+    assert {h["chain"]: h["seq"] for h in check.heads} == {U: 3, V: 1, "*": 1} and order == [1, 2, 3]
