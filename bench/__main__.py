@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 
-from bench import accounts, notifier, outbox, sync  # noqa: F401 — they register their benchmarks
+from bench import accounts, notifier, outbox, portal, sync  # noqa: F401 — they register their benchmarks
 from bench.harness import BENCHMARKS, Row, servers, table, write_results
 
 
