@@ -17,7 +17,8 @@ OUTBOX_PENDING = Gauge("outbox_pending_messages", "Outbox messages not yet publi
 # Scale and delivery (issue 9): the Grafana dashboard (deploy/grafana/teleservices.json) reads them.
 CONSUMER_LAG = Gauge("kafka_consumer_lag_messages", "Messages between a group's position and a partition's end",
                      ["consumer", "topic", "partition"])
-JOBS_IN_FLIGHT = Gauge("notifier_jobs_in_flight", "Campaign jobs this notifier worker is delivering now")
+JOBS_IN_FLIGHT = Gauge("notifier_jobs_in_flight", "Campaign jobs this notifier worker is delivering now",
+                       ["consumer"])  # labelled: only notifier processes expose it (one series per worker)
 EMAILS = Counter("notifier_emails_total", "Emails accepted by the SMTP server (sent) or given up (failed)",
                  ["outcome"])
 PDF_LETTERS = Counter("notifier_pdf_letters_total", "Paper letters rendered into PDF documents")

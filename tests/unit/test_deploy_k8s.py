@@ -8,6 +8,8 @@ import copy
 import importlib
 import inspect
 import re
+import shutil
+import subprocess
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -124,6 +126,21 @@ def test_every_object_is_valid_against_the_kubernetes_schemas(version: str) -> N
         except kubernetes_validate.ValidationError as error:
             pytest.fail(f"{name} {doc['kind']}/{doc['metadata']['name']}: {error.message} at {list(error.path)}")
     assert checked >= 3 * len(SERVICES) + 2
+
+
+def test_kustomize_renders_every_object_into_the_namespace() -> None:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed: the manifests are still validated file by file above")
+    built = subprocess.run([kubectl, "kustomize", str(K8S)], capture_output=True, text=True, timeout=120, check=True)
+    rendered = [doc for doc in yaml.safe_load_all(built.stdout) if doc]
+    assert sorted((d["kind"], d["metadata"]["name"]) for d in rendered) == sorted(
+        (d["kind"], d["metadata"]["name"]) for _, d in manifests())
+    for doc in rendered:
+        if doc["kind"] != "Namespace":
+            assert doc["metadata"]["namespace"] == kustomization()["namespace"], doc["metadata"]["name"]
+        if (doc["apiVersion"], doc["kind"]) not in CUSTOM_KINDS:
+            kubernetes_validate.validate(doc, KUBERNETES_VERSIONS[-1], strict=True)
 
 
 def test_the_validator_really_checks_offline() -> None:
