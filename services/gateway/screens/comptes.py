@@ -74,15 +74,19 @@ async def action(ctx: EstabCtx, pop: str, account_id: str, action: str, canal: s
     base = f"/api/v1/accounts/{quote(account_id)}"
     back = ctx.url(f"/{pop}/comptes/{quote(account_id)}")
     if action in ("notifier", "reinitialiser"):
-        await submit(ctx, "accounts", "POST", f"{base}/notifications",
-                     "La notification est lancée ; l'état du compte change quand le courrier est remis."
-                     + (" Le PDF est dans « Notifier en masse » > campagnes." if channel == "paper" else ""),
-                     json={"channel": channel, "reset_password": action == "reinitialiser"})
+        launched = await submit(ctx, "accounts", "POST", f"{base}/notifications",
+                                "La notification est lancée ; l'état du compte change quand le courrier est remis.",
+                                json={"channel": channel, "reset_password": action == "reinitialiser"})
+        if channel == "paper" and isinstance(launched, dict):
+            return redirect(ctx.url(f"/{pop}/comptes/{quote(account_id)}/courriers/{launched['notification_id']}"),
+                            ctx.request)
     elif action == "nouveau-compte":
         created = await submit(ctx, "accounts", "POST", f"{base}/new-account",
                                "Un nouveau compte est créé et notifié ; l'ancien est fermé.", json={"channel": channel})
         if isinstance(created, dict) and created.get("id"):
             back = ctx.url(f"/{pop}/comptes/{quote(str(created['id']))}")
+            if created.get("notification_id"):
+                back += f"/courriers/{created['notification_id']}"
     elif action == "activation":
         await submit(ctx, "accounts", "POST", f"{base}/activation-email", "Le courriel d'activation est renvoyé.",
                      json={"email": courriel.strip() or None})
@@ -102,3 +106,29 @@ async def action(ctx: EstabCtx, pop: str, account_id: str, action: str, canal: s
     else:
         raise NotFoundPage()
     return redirect(back, ctx.request)
+
+
+@router.get("/{pop}/comptes/{account_id}/courriers/{notification_id}")
+async def courrier(ctx: EstabCtx, pop: str, account_id: str, notification_id: str) -> Response:
+    """The paper letter of one notification, offered as soon as it is printed (htmx polls until then)."""
+    await _account(ctx, pop, account_id)
+    documents: list[dict[str, Any]] = []
+    try:
+        documents = await ctx.get("notifier", f"/api/v1/campaigns/{quote(notification_id)}/documents")
+    except BackendError as exc:
+        if exc.status != 404:
+            raise
+    values = {"pop": pop, "account_id": account_id, "notification_id": notification_id, "documents": documents}
+    if ctx.request.headers.get("hx-request"):
+        return HTMLResponse(templates.get_template("courrier_pret.html").render(ctx=ctx, **values))
+    return await render(ctx, ctx.request, "courrier.html", title="Courrier de notification", breadcrumb=pop, **values)
+
+
+@router.get("/{pop}/comptes/{account_id}/courriers/{notification_id}/{division}.pdf")
+async def courrier_pdf(ctx: EstabCtx, pop: str, account_id: str, notification_id: str, division: str) -> Response:
+    """The letter as PDF (the download is recorded by the notifier)."""
+    await _account(ctx, pop, account_id)
+    response = await ctx.backend.request(ctx.staff, "notifier", "GET", f"/api/v1/campaigns/{quote(notification_id)}"
+                                         f"/documents/{quote(division)}.pdf")
+    return Response(response.content, media_type="application/pdf", headers={
+        "content-disposition": response.headers.get("content-disposition", "attachment"), "cache-control": "no-store"})
