@@ -42,6 +42,13 @@ class HandlerContext:
         await enqueue(self.conn, topic, key, envelope)
 
 
+WILL_PASS = (TransientError, OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+             asyncpg.SerializationError, asyncpg.DeadlockDetectedError,
+             # PostgreSQL restarting (57P01 admin shutdown, 57P03 starting up…) or out of connections (53300)
+             asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.InsufficientResourcesError)
+"""Failures retried without limit (the message waits for them to pass), never dead-lettered."""
+
+
 Handler = Callable[[Any, HandlerContext], Awaitable[None]]
 """Takes the typed message its table entry names (Any: a table maps each type to its own handler)."""
 Handlers = Mapping[type[Message], Handler]
@@ -185,8 +192,7 @@ class MessageConsumer:
                 self.processed += 1
                 MESSAGES_CONSUMED.labels(self.name, envelope.type, "applied" if applied else "duplicate").inc()
                 return
-            except (TransientError, OSError, asyncpg.PostgresConnectionError,
-                    asyncpg.InterfaceError, asyncpg.SerializationError, asyncpg.DeadlockDetectedError) as exc:
+            except WILL_PASS as exc:
                 log.warning("handler will retry", extra={"consumer": self.name, "event_id": str(envelope.event_id),
                                                          "type": envelope.type, "error": repr(exc)})
             except Exception as exc:  # a bug or bad data: retried a few times, then dead-lettered

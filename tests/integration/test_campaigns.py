@@ -9,10 +9,9 @@ import re
 from pypdf import PdfReader
 
 from teleservices.shared.embedded.mailbox import SmtpSink
-from tests.support.campaigns import UAI, finished
+from tests.support.campaigns import UAI, all_notified_once, finished, many_families, one_password_each
 from tests.support.campaigns import establishment_with_five_families as _establishment
 from tests.support.platform import PlatformUnderTest
-from tests.support.siecle import family
 from tests.support.waiting import eventually
 
 
@@ -92,44 +91,11 @@ async def test_email_only_reports_who_has_no_address_and_relaunches_them(platfor
     assert relaunched["total"] == 2
 
 
-async def _many_families(platform: PlatformUnderTest, count: int) -> None:
-    async with platform.client("accounts") as api:
-        assert (await api.post("/api/v1/establishments", json={
-            "uai": UAI, "name": "Collège Langevin Wallon", "academy": "NANCY-METZ"})).status_code == 201
-        assert (await api.post(f"/api/v1/establishments/{UAI}/activation")).status_code == 204
-    await platform.enrol(UAI, [family(nom=f"Famille{n:03d}", division=f"4{'ABC'[n % 3]}",
-                                      parents=(("Camille", f"famille{n:03d}@exemple.fr"),)) for n in range(count)])
-
-    async def all_there() -> bool:
-        async with platform.client("accounts") as api:
-            listed = await api.get(f"/api/v1/establishments/{UAI}/accounts", params={"population": "responsable"})
-            return bool(listed.json()["total"] == count)
-
-    await eventually(all_there)
-
-
-def _one_password_each(sink: SmtpSink) -> dict[str, set[str]]:
-    """Every recipient's passwords over every email he got (a retry may resend, never a second password)."""
-    passwords: dict[str, set[str]] = {}
-    for summary in sink.store.list():
-        text = sink.store.get(summary.id).text or ""
-        match = re.search(r"Mot de passe : (\\S+)", text)
-        passwords.setdefault(summary.recipients[0], set()).add(match.group(1) if match else "")
-    return passwords
-
-
-async def _all_notified_once(platform: PlatformUnderTest, count: int) -> None:
-    async with platform.database("accounts") as db:
-        transitions = await db.fetch(
-            "SELECT account_id, count(*) AS n FROM account_history WHERE state = 'Notifié' GROUP BY account_id")
-    assert len(transitions) == count and all(t["n"] == 1 for t in transitions)
-
-
 async def test_a_notifier_killed_mid_campaign_loses_nothing(platform: PlatformUnderTest, smtp_sink: SmtpSink) -> None:
     count = 45
     platform.env["TELESERVICES_NOTIFIER_SMTP_RATE_PER_S"] = "15"
     platform.start("accounts", "notifier")
-    await _many_families(platform, count)
+    await many_families(platform, count)
     async with platform.client("accounts") as api:
         launched = await api.post(f"/api/v1/establishments/{UAI}/campaigns", json={
             "population": "responsable", "mode": "Courrier électronique seul"})
@@ -143,9 +109,9 @@ async def test_a_notifier_killed_mid_campaign_loses_nothing(platform: PlatformUn
     platform.start("notifier")
     progress = await eventually(lambda: finished(platform, launched.json()["id"]), within_s=180)
     assert progress["failures"] == [] and progress["done"] == count
-    passwords = _one_password_each(smtp_sink)
+    passwords = one_password_each(smtp_sink)
     assert len(passwords) == count and all(len(p) == 1 for p in passwords.values())
-    await _all_notified_once(platform, count)
+    await all_notified_once(platform, count)
 
 
 async def test_an_smtp_outage_delays_the_campaign_and_loses_nothing(platform: PlatformUnderTest,
@@ -153,7 +119,7 @@ async def test_an_smtp_outage_delays_the_campaign_and_loses_nothing(platform: Pl
     count = 12
     platform.env["TELESERVICES_NOTIFIER_SMTP_BASE_DELAY_S"] = "0.05"
     platform.start("accounts", "notifier")
-    await _many_families(platform, count)
+    await many_families(platform, count)
     smtp_sink.refuse(451, "4.3.0 Service temporairement indisponible")
     async with platform.client("accounts") as api:
         launched = await api.post(f"/api/v1/establishments/{UAI}/campaigns", json={
@@ -164,8 +130,8 @@ async def test_an_smtp_outage_delays_the_campaign_and_loses_nothing(platform: Pl
     smtp_sink.accept()
     progress = await eventually(lambda: finished(platform, launched.json()["id"]), within_s=120)
     assert progress["failures"] == [] and progress["done"] == count
-    assert len(_one_password_each(smtp_sink)) == count
-    await _all_notified_once(platform, count)
+    assert len(one_password_each(smtp_sink)) == count
+    await all_notified_once(platform, count)
 
 
 async def test_one_pupil_notified_on_paper_gets_a_printed_letter(platform: PlatformUnderTest) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
+from teleservices.shared.embedded.mailbox import SmtpSink
 from teleservices.shared.messages.topics import Topic
 from tests.support.platform import PlatformUnderTest
 from tests.support.siecle import family
@@ -37,6 +39,41 @@ async def establishment_with_five_families(platform: PlatformUnderTest) -> None:
             return bool(listed.json()["total"] == 5)
 
     await eventually(all_there)
+
+
+async def many_families(platform: PlatformUnderTest, count: int) -> None:
+    """`count` families over divisions 4A, 4B and 4C, each representative with his own address."""
+    async with platform.client("accounts") as api:
+        assert (await api.post("/api/v1/establishments", json={
+            "uai": UAI, "name": "Collège Langevin Wallon", "academy": "NANCY-METZ"})).status_code == 201
+        assert (await api.post(f"/api/v1/establishments/{UAI}/activation")).status_code == 204
+    await platform.enrol(UAI, [family(nom=f"Famille{n:03d}", division=f"4{'ABC'[n % 3]}",
+                                      parents=(("Camille", f"famille{n:03d}@exemple.fr"),)) for n in range(count)])
+
+    async def all_there() -> bool:
+        async with platform.client("accounts") as api:
+            listed = await api.get(f"/api/v1/establishments/{UAI}/accounts", params={"population": "responsable"})
+            return bool(listed.json()["total"] == count)
+
+    await eventually(all_there)
+
+
+def one_password_each(sink: SmtpSink) -> dict[str, set[str]]:
+    """Every recipient's passwords over every email he got (a retry may resend, never a second password)."""
+    passwords: dict[str, set[str]] = {}
+    for summary in sink.store.list():
+        text = sink.store.get(summary.id).text or ""
+        match = re.search(r"Mot de passe : (\S+)", text)
+        passwords.setdefault(summary.recipients[0], set()).add(match.group(1) if match else "")
+    return passwords
+
+
+async def all_notified_once(platform: PlatformUnderTest, count: int) -> None:
+    """Exactly `count` accounts went to « Notifié », each once."""
+    async with platform.database("accounts") as db:
+        transitions = await db.fetch(
+            "SELECT account_id, count(*) AS n FROM account_history WHERE state = 'Notifié' GROUP BY account_id")
+    assert len(transitions) == count and all(t["n"] == 1 for t in transitions)
 
 
 async def finished(platform: PlatformUnderTest, campaign_id: str) -> dict[str, Any] | None:
