@@ -14,6 +14,11 @@ from teleservices.shared.security.staff import Menu
 
 router = APIRouter(prefix="/etablissements/{uai}/imports", include_in_schema=False)
 MAX_FILES = 20
+COUNT_LABELS = {"eleves_arrives": "Élèves arrivés", "eleves_modifies": "Élèves modifiés",
+                "eleves_partis": "Élèves partis",
+                "personnes_nouvelles_ou_modifiees": "Responsables nouveaux ou modifiés",
+                "liens_ajoutes": "Liens élève-responsable ajoutés", "liens_modifies": "Liens modifiés",
+                "liens_supprimes": "Liens supprimés", "eleves_changes_de_division": "Élèves changés de division"}
 
 
 async def _page(ctx: EstabCtx, report: dict[str, Any] | None = None, error: str | None = None,
@@ -21,7 +26,7 @@ async def _page(ctx: EstabCtx, report: dict[str, Any] | None = None, error: str 
     runs = await ctx.get("sync", f"/api/v1/establishments/{ctx.uai}/imports")
     reviews = await ctx.get("sync", f"/api/v1/establishments/{ctx.uai}/continuity-reviews")
     return await render(ctx, ctx.request, "imports.html", title="Imports", breadcrumb="Imports", runs=runs,
-                        reviews=reviews, report=report, error=error, kept=kept)
+                        reviews=reviews, report=report, error=error, kept=kept, labels=COUNT_LABELS)
 
 
 @router.get("")
@@ -65,4 +70,4 @@ async def rapport(ctx: EstabCtx, run_id: str) -> Response:
     if report.get("uai") not in (None, ctx.uai):
         raise NotFoundPage()
     return await render(ctx, ctx.request, "import_rapport.html", title="Rapport d'import", breadcrumb="Imports",
-                        report=report)
+                        report=report, labels=COUNT_LABELS)
