@@ -1,0 +1,70 @@
+"""Staff UI in a real browser: the top bar (Aide, Impression, Quoi de neuf, Informations académiques, Quitter),
+the accessibility statement, French error pages and the academy operator's list of establishments."""
+
+from __future__ import annotations
+
+from playwright.async_api import Browser, expect
+
+from tests.support.browser import assert_accessible, new_page, screenshot
+from tests.support.gateway import UAI_A, UAI_B, add_staff, establishment, sign_in, start_gateway
+from tests.support.platform import PlatformUnderTest
+
+U = f"/etablissements/{UAI_A}"
+
+
+async def test_top_bar_pages_and_error_pages(platform: PlatformUnderTest, browser: Browser) -> None:
+    url = start_gateway(platform, "accounts")
+    await establishment(platform, families=[])
+    await establishment(platform, UAI_B, name="Lycée Jacques Callot", families=[])
+    async with platform.client("accounts") as api:
+        await api.patch("/api/v1/academies/NANCY-METZ", json={"informations": "Réunion des chefs le 3 décembre."})
+    await add_staff(platform, "chef.a", "chef", (UAI_A,))
+    await add_staff(platform, "op.academie", "operateur_academique", academy="NANCY-METZ")
+    page = await new_page(browser)
+    await sign_in(page, url, "chef.a", f"{U}/services")
+
+    await page.get_by_role("link", name="Aide").click()
+    await expect(page.get_by_text("Ouvrez ou fermez chaque téléservice")).to_be_visible()
+    await assert_accessible(page)
+    await screenshot(page, "gateway-aide")
+    await page.goto(f"{url}{U}/services")
+    await page.get_by_role("link", name="Impression").click()
+    await expect(page.locator("nav.menus")).to_be_hidden()
+    await expect(page.get_by_role("heading", name="Ouverture / fermeture")).to_be_visible()
+    await screenshot(page, "gateway-impression")
+    await page.goto(f"{url}{U}")
+    await page.get_by_role("link", name="Quoi de neuf").first.click()
+    await expect(page.get_by_role("heading", name="Quoi de neuf")).to_be_visible()
+    await assert_accessible(page)
+    await screenshot(page, "gateway-quoi-de-neuf")
+    await page.goto(f"{url}{U}")
+    await page.get_by_role("link", name="Informations académiques").click()
+    await expect(page.get_by_text("Réunion des chefs le 3 décembre.")).to_be_visible()
+    await assert_accessible(page)
+    await screenshot(page, "gateway-informations-academiques")
+    await page.get_by_role("link", name="Accessibilité : partiellement conforme").click()
+    await expect(page.get_by_role("heading", name="Déclaration d'accessibilité")).to_be_visible()
+    await assert_accessible(page)
+    await screenshot(page, "gateway-accessibilite")
+
+    await page.goto(f"{url}/etablissements/{UAI_B}")
+    await expect(page.get_by_role("heading", name="Page introuvable")).to_be_visible()
+    await assert_accessible(page)
+    await screenshot(page, "gateway-erreur-404")
+
+    await page.goto(f"{url}{U}")
+    await page.get_by_role("button", name="Quitter").click()
+    await expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+    await page.goto(f"{url}{U}")
+    await expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+
+    operator = await new_page(browser)
+    await sign_in(operator, url, "op.academie")
+    await expect(operator.get_by_role("heading", name="Établissements")).to_be_visible()
+    await operator.get_by_label("Rechercher un établissement").fill("Callot")
+    await operator.get_by_role("button", name="Rechercher").click()
+    await expect(operator.get_by_role("row")).to_have_count(2)
+    await assert_accessible(operator)
+    await screenshot(operator, "gateway-operateur-etablissements")
+    await operator.get_by_role("link", name="Lycée Jacques Callot").click()
+    await expect(operator.locator(".etablissement")).to_contain_text("Lycée Jacques Callot")
