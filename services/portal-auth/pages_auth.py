@@ -120,8 +120,15 @@ async def first_connection_form(request: Request, jeton: str = "") -> Response:
     portal = _portal(request)
     me = request.state.me = await portal.current(request)
     if me is None or me["kind"] != "premiere_connexion":
-        return portal.page(request, "login.html", info="Connectez-vous avec l'identifiant et le mot de passe "
-                                                       "provisoire indiqués sur votre courrier.")
+        identifiant = ""
+        claims = _read_link(portal, jeton, LinkPurpose.first_connection) if jeton else "invalid"
+        if not isinstance(claims, str):  # the letter's QR code: the identifier is filled in, nothing more
+            async with portal.db.connection() as conn:
+                row = await store.by_account(conn, claims.account_id)
+            identifiant = row["identifiant"] if row is not None and row["state"] == "Notifié" else ""
+        return portal.page(request, "login.html", identifiant=identifiant,
+                           info="Connectez-vous avec l'identifiant et le mot de passe provisoire indiqués sur "
+                                "votre courrier.")
     return portal.page(request, "first_connection.html", values={})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from teleservices.shared.settings import ServiceSettings
@@ -15,8 +16,9 @@ class PortalAuthSettings(ServiceSettings):
     http_port: int = 8001
     public_url: str = "http://127.0.0.1:8001"
     """The portal's address as families reach it (in the links it emails)."""
-    accounts_url: str = "http://127.0.0.1:8010"
-    """The accounts service (its read-only internal API)."""
+    accounts_url: str = Field(default="http://127.0.0.1:8010", validation_alias=AliasChoices(
+        "TELESERVICES_PORTAL_AUTH_ACCOUNTS_URL", "TELESERVICES_ACCOUNTS_URL", "accounts_url"))
+    """The accounts service (its read-only internal API); the platform-wide TELESERVICES_ACCOUNTS_URL will do."""
     services_url: str = "https://teleservices.education.gouv.fr/services"
     """Where the national services (notes, emploi du temps…) live; a tile opens `{services_url}/{code}`."""
     activation_link_ttl_s: int = 72 * 3600

@@ -229,3 +229,29 @@ async def test_simulated_access_is_read_only_publishes_nothing_and_is_audited(po
     assert (await portal.credential(rep["id"]))["password_hash"] is not None
     assert [e["action"] for e in await audit_entries(portal.accounts, U, compte=rep["id"])].count("simuler_acces") == 1
     assert len(await portal.sql("SELECT * FROM connection_log WHERE kind = 'simulation'")) == 1
+
+
+async def test_ent_brick_and_contact_address_follow_the_settings(portal: PortalUnderTest) -> None:
+    pupil = (await ready_family(portal))["eleve"][0]
+    await in_use(portal, pupil)
+    async with portal.accounts.client() as api:
+        assert (await api.patch(f"/api/v1/establishments/{U}", json={
+            "emails": ["ce.0540001a@ac-nancy-metz.fr"], "phone": "03 83 00 00 00"})).status_code == 204
+    async with portal.browser() as child:
+        await login(child, pupil["identifiant"], CHOSEN)
+        assert "Espace numérique de travail" not in (await child.get("/")).text  # « Téléservices » letters
+        assert "ce.0540001a@ac-nancy-metz.fr" not in (await child.get("/contact")).text
+        async with portal.accounts.client(chef(U)) as api:
+            assert (await api.put(f"/api/v1/establishments/{U}/settings/ent_et_courrier", json={
+                "type_courrier": "Mixte ENT/Téléservices",
+                "lien_ent_specifique": "https://ent.exemple.fr"})).status_code == 200
+            assert (await api.put(f"/api/v1/establishments/{U}/settings/contact", json={
+                "adresse_contact": "ce.0540001a@ac-nancy-metz.fr", "actif": True})).status_code == 200
+        home = (await child.get("/")).text
+        assert 'href="https://ent.exemple.fr"' in home and "Espace numérique de travail" in home
+        contact = (await child.get("/contact")).text
+        assert "mailto:ce.0540001a@ac-nancy-metz.fr" in contact and "03 83 00 00 00" in contact
+        async with portal.accounts.client(chef(U)) as api:
+            await api.put(f"/api/v1/establishments/{U}/settings/contact", json={
+                "adresse_contact": "ce.0540001a@ac-nancy-metz.fr", "actif": False})
+        assert "ce.0540001a@ac-nancy-metz.fr" not in (await child.get("/contact")).text

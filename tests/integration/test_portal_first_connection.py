@@ -172,10 +172,17 @@ async def test_an_expired_or_forged_link_says_so_and_offers_the_next_step(portal
         assert "Ce lien a expiré" in page.text and "Demander un nouveau lien" in page.text
 
 
-async def test_first_connection_from_the_letter_qr_code_asks_to_log_in(portal: PortalUnderTest) -> None:
+async def test_the_letter_qr_code_opens_the_login_page_with_the_identifier_filled_in(portal: PortalUnderTest) -> None:
+    rep = (await ready_family(portal))["responsable"][0]
+    await notified(portal, rep)
+    key = portal.settings.secrets.link_key.get_secret_value()
+    qr = issue_link_token(key, uuid.UUID(rep["id"]), LinkPurpose.first_connection, ttl_s=3600)
     async with portal.browser() as phone:
-        page = await phone.get("/premiere-connexion?jeton=abc")
+        page = await phone.get(f"/premiere-connexion?jeton={qr}")
         assert page.status_code == 200 and "mot de passe provisoire" in page.text
+        assert f'value="{rep["identifiant"]}"' in page.text
+        forged = await phone.get("/premiere-connexion?jeton=abc")
+        assert forged.status_code == 200 and rep["identifiant"] not in forged.text
 
 
 async def test_a_second_child_of_another_family_cannot_be_used_for_the_birth_date(portal: PortalUnderTest) -> None:
