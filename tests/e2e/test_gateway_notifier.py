@@ -50,5 +50,13 @@ async def test_notify_every_division_by_email_and_paper(platform: PlatformUnderT
     assert path is not None and path.read_bytes().startswith(b"%PDF")
     await expect(page.get_by_role("link", name="Division 3B (PDF)")).to_have_count(0)  # Dubois was unticked
 
-    await page.goto(f"{url}{U}/responsables/notifier?etat=Notifi%C3%A9")
-    await expect(counter).to_have_text("4 compte(s) sélectionné(s) sur 5")
+    await page.goto(f"{url}{U}/responsables/notifier")
+
+    await page.get_by_role("button", name="Écrire à plusieurs responsables").click()
+    await expect(page.get_by_text("5 compte(s) sélectionné(s).")).to_be_visible()
+    await page.get_by_label("Objet").fill("Réunion parents-professeurs")
+    await page.get_by_label("Message").fill("La réunion a lieu jeudi à 18 h.")
+    await assert_accessible(page)
+    await screenshot(page, "gateway-responsables-ecrire")
+    await page.get_by_role("button", name="Envoyer").click()
+    await expect(page.get_by_text("Courriel envoyé à 3 responsable(s) ; 2 sans adresse de messagerie.")).to_be_visible()

@@ -137,3 +137,27 @@ async def document(ctx: EstabCtx, pop: str, campaign_id: str, division: str) -> 
     return Response(response.content, media_type="application/pdf", headers={
         "content-disposition": response.headers.get("content-disposition", "attachment"),
         "cache-control": "no-store"})
+
+
+@router.post("/{pop}/ecrire")
+async def ecrire(ctx: EstabCtx, pop: str, request: Request) -> Response:
+    """« Écrire à plusieurs responsables »: the ticked accounts; each one with an address gets his own email."""
+    population, label = population_of(ctx, pop)
+    form = await request.form()
+    ids = [str(v) for v in form.getlist("compte")][:5000]
+    if "objet" not in form:
+        return await render(ctx, request, "ecrire.html", title="Écrire à plusieurs responsables", breadcrumb=label,
+                            pop=pop, ids=ids)
+    subject, body = str(form.get("objet", "")).strip(), str(form.get("message", "")).strip()
+    try:
+        sent = await ctx.call("accounts", "POST", f"/api/v1/establishments/{ctx.uai}/emails",
+                              json={"account_ids": ids, "subject": subject, "body": body})
+    except BackendError as exc:
+        if exc.status >= 500 or exc.status == 404:
+            raise
+        await ctx.flash(f"Courriel refusé — {error_reason(exc)}", "erreur")
+        return redirect(ctx.url(f"/{pop}/notifier"), request)
+    missing = len(sent.get("without_address") or [])
+    await ctx.flash(f"Courriel envoyé à {sent['sent']} {population}(s)"
+                    + (f" ; {missing} sans adresse de messagerie." if missing else "."))
+    return redirect(ctx.url(f"/{pop}/notifier"), request)
