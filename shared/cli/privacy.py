@@ -99,24 +99,18 @@ def record(
         typer.echo(f"Registre PDF écrit dans {pdf}", err=output is None)
 
 
-def _call_notifier(data_dir: Path, path: str, params: dict[str, Any]) -> Any:
-    """Call a notifier worker: TELESERVICES_NOTIFIER_URL, else the first one the embedded platform lists."""
+def _service_url(data_dir: Path, service: str) -> str:
+    """A service's URL; a notifier worker's from the embedded platform's list unless TELESERVICES_NOTIFIER_URL."""
     import os
 
-    import httpx
-
-    from teleservices.shared.cli.client import operator_token, platform_file
+    from teleservices.shared.cli.client import platform_file, service_url
 
     listed = platform_file(data_dir)
-    notifiers = json.loads(listed.read_text()).get("notifiers", []) if listed.exists() else []
-    if os.environ.get("TELESERVICES_NOTIFIER_URL") or not notifiers:
-        return call(data_dir, "notifier", "GET", path, params=params)
-    try:
-        return httpx.get(f"{notifiers[0]}{path}", params=params, timeout=30,
-                         headers={"authorization": f"Bearer {operator_token(data_dir)}"})
-    except httpx.TransportError as exc:
-        typer.echo("Erreur : le service notifier ne répond pas ; la plateforme est-elle démarrée ?", err=True)
-        raise typer.Exit(2) from exc
+    if service == "notifier" and not os.environ.get("TELESERVICES_NOTIFIER_URL") and listed.exists():
+        notifiers = json.loads(listed.read_text()).get("notifiers", [])
+        if notifiers:
+            return str(notifiers[0])
+    return service_url(data_dir, service)
 
 
 @privacy_app.command("export")
@@ -129,27 +123,42 @@ def export(
     data_dir: DataDir = Path(".data"),
 ) -> None:
     """Tout ce que la plateforme détient sur une personne (droit d'accès, art. 15 RGPD), en JSON et en PDF."""
-    from teleservices.shared.privacy.access import access_pdf, as_json, assemble
+    import asyncio
+
+    import httpx
+
+    from teleservices.shared.cli.client import PlatformNotRunning, operator_token
+    from teleservices.shared.privacy.access import ServiceRefused, access_pdf, as_json, assemble, gather
     from teleservices.shared.privacy.retention import current_retention
 
-    accounts_part = _json_or_none(call(data_dir, "accounts", "GET",
-                                       f"/api/v1/privacy/establishments/{uai}/persons/{person}"))
-    sync_part = _json_or_none(call(data_dir, "sync", "GET", f"/api/v1/privacy/establishments/{uai}/persons/{person}"))
-    notifier_part = None
-    if accounts_part and accounts_part["comptes"]:
-        paper = {(c["campaign_id"], c["division"]) for c in accounts_part["campagnes"]}
-        params = {"compte": [c["id"] for c in accounts_part["comptes"]],
-                  "campagne": sorted({campaign for campaign, _ in paper})}
-        notifier_part = _json_or_none(_call_notifier(data_dir, f"/api/v1/privacy/establishments/{uai}/accounts",
-                                                     params))
-        if notifier_part:
-            notifier_part["courriers_pdf"] = [d for d in notifier_part["courriers_pdf"]
-                                              if (d["campaign_id"], d["division"]) in paper]
-    if accounts_part is None and sync_part is None:
+    async def collect() -> dict[str, Any] | None:
+        headers = {"authorization": f"Bearer {operator_token(data_dir)}"}
+        async with httpx.AsyncClient(timeout=30, headers=headers) as client:
+            async def fetch(service: str, path: str, params: dict[str, Any]) -> tuple[int, Any]:
+                answer = await client.get(f"{_service_url(data_dir, service)}{path}", params=params)
+                try:
+                    return answer.status_code, answer.json()
+                except ValueError:
+                    return answer.status_code, answer.text
+
+            return await gather(fetch, uai, person)
+
+    try:
+        parts = asyncio.run(collect())
+    except PlatformNotRunning as exc:
+        typer.echo(f"Erreur : {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except httpx.TransportError as exc:
+        typer.echo(f"Erreur : un service ne répond pas ({exc.__class__.__name__}) ; la plateforme est-elle "
+                   "démarrée ?", err=True)
+        raise typer.Exit(2) from exc
+    except ServiceRefused as exc:
+        typer.echo(f"Erreur {exc.status} ({exc.service}) : {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    if parts is None:
         typer.echo(f"Erreur : aucune donnée sur la personne {person} dans l'établissement {uai}.", err=True)
         raise typer.Exit(1)
-    document = assemble(uai, person, {"comptes": accounts_part, "imports_siecle": sync_part,
-                                      "notifications": notifier_part}, current_retention())
+    document = assemble(uai, person, parts, current_retention())
     text = as_json(document)
     if output is not None:
         output.write_text(text, encoding="utf-8")
@@ -159,10 +168,3 @@ def export(
     if pdf is not None:
         pdf.write_bytes(access_pdf(document))
         typer.echo(f"Export PDF écrit dans {pdf}", err=output is None)
-
-
-def _json_or_none(response: Any) -> Any:
-    """A service's answer; None when it holds nothing on the person (404)."""
-    if response.status_code == 404 and "Aucune donnée" in response.text:
-        return None
-    return _json(response)

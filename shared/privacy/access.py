@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,48 @@ TITLE = "Données détenues sur une personne — droit d'accès (article 15 du R
 SECTIONS = {"comptes": "Comptes et accès aux téléservices (service des comptes)",
             "imports_siecle": "Données reçues de SIECLE (service d'import)",
             "notifications": "Courriels et courriers envoyés (service de notification)"}
+
+
+Fetch = Callable[[str, str, dict[str, Any]], Awaitable[tuple[int, Any]]]
+"""GET a service's route as staff: (service, path, query) → (HTTP status, decoded JSON body)."""
+
+
+class ServiceRefused(Exception):
+    """A service answered the access request with an error other than "nothing held"."""
+
+    def __init__(self, service: str, status: int, detail: Any):
+        super().__init__(f"{service}: {status} {detail}")
+        self.service, self.status, self.detail = service, status, detail
+
+
+async def _part(fetch: Fetch, service: str, path: str, params: dict[str, Any]) -> Any:
+    status, body = await fetch(service, path, params)
+    if status == 404 and "Aucune donnée" in str(body):
+        return None
+    if status >= 400:
+        raise ServiceRefused(service, status, body.get("detail", body) if isinstance(body, dict) else body)
+    return body
+
+
+async def gather(fetch: Fetch, uai: str, siecle_id: str) -> dict[str, Any] | None:
+    """Ask accounts, sync and notifier what each holds on the person (None: nothing anywhere).
+
+    The staff gateway and the command line share it, each with its own way of calling the services.
+    """
+    person = f"/api/v1/privacy/establishments/{uai}/persons/{siecle_id}"
+    accounts = await _part(fetch, "accounts", person, {})
+    sync = await _part(fetch, "sync", person, {})
+    notifier = None
+    if accounts and accounts["comptes"]:
+        letters = {(c["campaign_id"], c["division"]) for c in accounts["campagnes"]}
+        notifier = await _part(fetch, "notifier", f"/api/v1/privacy/establishments/{uai}/accounts", {
+            "compte": [c["id"] for c in accounts["comptes"]], "campagne": sorted({c for c, _ in letters})})
+        if notifier:  # only the division PDFs that hold the person's letters
+            notifier["courriers_pdf"] = [d for d in notifier["courriers_pdf"]
+                                         if (d["campaign_id"], d["division"]) in letters]
+    if accounts is None and sync is None:
+        return None
+    return {"comptes": accounts, "imports_siecle": sync, "notifications": notifier}
 
 
 LABELS = {
