@@ -30,6 +30,7 @@ from teleservices.shared.messages.catalog import (
 )
 from teleservices.shared.messages.envelope import Envelope
 from teleservices.shared.messages.topics import NOTIFIER_JOBS
+from teleservices.shared.metrics import CAMPAIGN_LETTERS
 from teleservices.shared.security.passwords import new_temporary_password
 from teleservices.shared.security.sealing import seal, unseal
 from teleservices.shared.security.staff import StaffPrincipal
@@ -140,6 +141,8 @@ class Campaigns:
                  "only": [str(i) for i in request.only] if request.only else None}, staff.user_id, relaunch_of)
             letters, items = self._plan(uai, request, rows, ctx.establishment["name"])
             await self._store(conn, campaign_id, items, letters)
+            CAMPAIGN_LETTERS.labels("selected").inc(len(items))
+            CAMPAIGN_LETTERS.labels("failed").inc(sum(1 for item in items if item[4] == "echec"))
             await self._fan_out(conn, campaign_id, uai, ctx, letters)
             await audit.record(conn, staff, "notifier_en_masse", uai, campaign_id=str(campaign_id),
                                population=request.population.value, mode=request.mode.name, accounts=len(rows))
@@ -283,6 +286,9 @@ async def settle_item(conn: asyncpg.Connection, notification_id: uuid.UUID, chan
                       failure: str | None) -> None:
     """Record one letter's result in its campaign (no-op for letters outside campaigns)."""
     status = "echec" if failure else ("envoye" if channel is Channel.email else "imprime")
-    await conn.execute("UPDATE campaign_items SET status = $2, reason = $3, settled_at = now()"
-                       " WHERE notification_id = $1 AND status = 'en_attente'", notification_id, status, failure)
+    updated = await conn.execute("UPDATE campaign_items SET status = $2, reason = $3, settled_at = now()"
+                                 " WHERE notification_id = $1 AND status = 'en_attente'", notification_id, status,
+                                 failure)
+    if updated == "UPDATE 1":
+        CAMPAIGN_LETTERS.labels("failed" if failure else "delivered").inc()
 

@@ -22,6 +22,7 @@ from teleservices.shared.kafka.outbox import enqueue_many
 from teleservices.shared.messages.catalog import NotifyBatch, SendFreeEmail
 from teleservices.shared.messages.envelope import Envelope
 from teleservices.shared.messages.topics import NOTIFIER_JOBS
+from teleservices.shared.metrics import CAMPAIGN_LETTERS_PENDING, CAMPAIGNS_RUNNING
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,15 @@ class StuckCampaigns:
         while True:
             await asyncio.sleep(self.settings.campaign_watch_every_s)
             await self.redrive()
+            await self.measure()
+
+    async def measure(self) -> None:
+        """Campaigns running and letters pending, for the operators' dashboard."""
+        async with self.db.connection() as conn:
+            row = await conn.fetchrow("SELECT count(DISTINCT campaign_id) AS running, count(*) AS pending"
+                                      " FROM campaign_items WHERE status = 'en_attente'")
+        CAMPAIGNS_RUNNING.set(row["running"])
+        CAMPAIGN_LETTERS_PENDING.set(row["pending"])
 
     async def redrive(self) -> int:
         """Send again the pending letters' jobs of every stuck campaign; return how many letters were pending."""

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from teleservices.notifier.documents import purge_old_documents
 from teleservices.notifier.documents import router as documents_router
-from teleservices.notifier.jobs import CampaignJobs
+from teleservices.notifier.jobs import JOBS_CONSUMER, CampaignJobs
 from teleservices.notifier.mailer import SmtpConfig, SmtpPool
 from teleservices.notifier.pdf.render import harfbuzz_subset_available, pdf_process_pool
 from teleservices.notifier.preview import router as preview_router
@@ -22,6 +22,7 @@ from teleservices.notifier.service import Notifier
 from teleservices.notifier.settings import NotifierSettings
 from teleservices.shared.messages.catalog import NotifyBatch, SendActivationEmail, SendFreeEmail, SendNotification
 from teleservices.shared.messages.topics import NOTIFIER_JOBS
+from teleservices.shared.metrics import JOBS_IN_FLIGHT
 from teleservices.shared.runtime import ServiceRuntime
 from teleservices.shared.web import create_service_app
 
@@ -63,7 +64,8 @@ def create_app(settings: NotifierSettings) -> FastAPI:
     printing = Printing(executor=executor, link_key=settings.secrets.link_key.get_secret_value(),
                         portal_url=settings.portal_url)
     jobs = CampaignJobs(runtime.db, settings, notifier, printing, concurrency=settings.email_concurrency)
-    runtime.consume("jobs", [NOTIFIER_JOBS], {
+    JOBS_IN_FLIGHT.labels(JOBS_CONSUMER).set(0)  # one series per worker from the start: the dashboard counts them
+    runtime.consume(JOBS_CONSUMER, [NOTIFIER_JOBS], {
         SendNotification: notifier.send_notification,
         SendActivationEmail: notifier.send_activation_email,
         SendFreeEmail: notifier.send_free_email,

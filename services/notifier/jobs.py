@@ -30,9 +30,12 @@ from teleservices.shared.messages.catalog import (
 )
 from teleservices.shared.messages.envelope import Envelope
 from teleservices.shared.messages.topics import NOTIFIER_EVENTS
+from teleservices.shared.metrics import EMAILS, JOBS_IN_FLIGHT, PDF_LETTERS, PDF_SECONDS
 from teleservices.shared.security.sealing import unseal
 
 log = logging.getLogger(__name__)
+JOBS_CONSUMER = "jobs"
+"""The notifier's consumer of notifier.jobs (its group is the topic prefix + this name)."""
 Printer = Callable[[NotifyBatch, list[tuple[SendNotification, str | None]]], Awaitable[bytes]]
 """Renders the paper letters of a job (with their clear passwords) into one PDF."""
 
@@ -49,6 +52,10 @@ class CampaignJobs:
 
     async def notify_batch(self, job: NotifyBatch, ctx: HandlerContext) -> None:
         """Deliver every letter of the job not delivered yet; a temporary SMTP failure retries the job later."""
+        with JOBS_IN_FLIGHT.labels(JOBS_CONSUMER).track_inprogress():
+            await self._notify_batch(job, ctx)
+
+    async def _notify_batch(self, job: NotifyBatch, ctx: HandlerContext) -> None:
         ids = [letter.notification_id for letter in job.letters]
         done = {r["notification_id"] for r in await ctx.conn.fetch(
             "SELECT notification_id FROM deliveries WHERE notification_id = ANY($1::uuid[])", ids)}
@@ -102,7 +109,9 @@ class CampaignJobs:
         await self._record(letter, message["Message-ID"], None)
 
     async def _print(self, job: NotifyBatch, paper: list[SendNotification]) -> None:
-        pdf = await self.printer(job, [(letter, self._password(letter)) for letter in paper])
+        with PDF_SECONDS.time():
+            pdf = await self.printer(job, [(letter, self._password(letter)) for letter in paper])
+        PDF_LETTERS.inc(len(paper))
         document_id = uuid.uuid5(job.campaign_id, f"{job.division}:{job.chunk}")
         async with self.db.transaction() as conn:
             await conn.execute(
@@ -125,6 +134,8 @@ class CampaignJobs:
             letter.notification_id, letter.account_id, letter.uai, letter.channel.value,
             "failed" if failure else "delivered", message_id, failure, now)
         if inserted:
+            if letter.channel is Channel.email:
+                EMAILS.labels("failed" if failure else "sent").inc()
             await enqueue(conn, NOTIFIER_EVENTS, str(letter.account_id),
                           Envelope.wrap(result_event(letter.notification_id, letter.account_id, letter.channel,
                                                      failure, now), uai=letter.uai))

@@ -20,6 +20,7 @@ from teleservices.shared.messages.catalog import (
     SendNotification,
 )
 from teleservices.shared.messages.topics import NOTIFIER_EVENTS
+from teleservices.shared.metrics import EMAILS
 from teleservices.shared.security.sealing import unseal
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ class Notifier:
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             delivery.notification_id, delivery.account_id, delivery.uai, delivery.channel.value,
             "failed" if failure else "delivered", message_id, failure, now)
+        EMAILS.labels("failed" if failure else "sent").inc()
         if failure:
             log.warning("notification failed", extra={"notification_id": str(delivery.notification_id),
                                                       "reason": failure})

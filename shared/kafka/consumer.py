@@ -19,7 +19,7 @@ from teleservices.shared.logs import correlation_id
 from teleservices.shared.messages.catalog import MessageDeadLettered
 from teleservices.shared.messages.envelope import Envelope, Message
 from teleservices.shared.messages.topics import DEAD_LETTERS, Topic
-from teleservices.shared.metrics import HANDLER_SECONDS, MESSAGES_CONSUMED
+from teleservices.shared.metrics import CONSUMER_LAG, HANDLER_SECONDS, MESSAGES_CONSUMED
 from teleservices.shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -110,8 +110,15 @@ class MessageConsumer:
                         for record in records:
                             await self._process(record)
                     await self._commit(consumer, tp, records[-1].offset + 1)
+                    self._lag(consumer, tp, records[-1].offset + 1)
         finally:
             await consumer.stop()
+
+    def _lag(self, consumer: AIOKafkaConsumer, tp: TopicPartition, position: int) -> None:
+        """Messages left on the partition after this batch, as of the last fetch (the autoscaler's signal)."""
+        end = consumer.highwater(tp)
+        if end is not None:
+            CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(end - position, 0))
 
     async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         try:

@@ -55,6 +55,13 @@ async def test_a_campaign_notifies_every_division_by_email_and_paper(platform: P
 
     await eventually(all_notifie)
     await _each_email_carries_the_password_in_force(platform, smtp_sink)
+    async with platform.client("notifier") as notifier, platform.client("accounts") as api:
+        worker = (await notifier.get("/metrics")).text
+        accounts = (await api.get("/metrics")).text
+    assert 'notifier_emails_total{outcome="sent"} 3.0' in worker and "notifier_pdf_letters_total 2.0" in worker
+    assert 'notifier_jobs_in_flight{consumer="jobs"} 0.0' in worker
+    assert 'campaign_letters_total{stage="selected"} 5.0' in accounts
+    assert 'campaign_letters_total{stage="delivered"} 5.0' in accounts
 
 
 async def _each_email_carries_the_password_in_force(platform: PlatformUnderTest, smtp_sink: SmtpSink) -> None:

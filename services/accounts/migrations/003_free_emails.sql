@@ -5,3 +5,5 @@ ALTER TABLE campaigns ADD COLUMN kind text NOT NULL DEFAULT 'notification'
 ALTER TABLE campaigns ADD COLUMN message jsonb;
 -- When the campaign's stuck jobs were last sent again (services/accounts/redrive.py).
 ALTER TABLE campaigns ADD COLUMN redriven_at timestamptz;
+-- The letters still awaiting their result, for progress, the stuck-campaign watcher and its gauges.
+CREATE INDEX campaign_items_pending ON campaign_items (campaign_id) WHERE status = 'en_attente';
