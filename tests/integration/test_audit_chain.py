@@ -189,3 +189,13 @@ async def test_entries_written_before_the_chain_join_it_in_their_order(database_
         await db.close()
     assert check.intact, check.problems
     assert {h["chain"]: h["seq"] for h in check.heads} == {U: 3, V: 1, "*": 1} and order == [1, 2, 3]
+
+
+async def test_any_text_seals_and_verifies_the_same_in_sql_and_python(accounts: AccountsUnderTest) -> None:
+    odd = StaffPrincipal(user_id='x"\\y', display_name="Zoé « l'Œil » \t\n\x01\x7f 🙂 \u2028 O'Brien",
+                         role=Role.chef, uais=(U,))
+    async with accounts.app.state.runtime.db.transaction() as conn:
+        await audit.record(conn, odd, "parametrer_contact", U, motif='"guillemets" \\ et \x1f', n=1.5, big=10**20,
+                           liste=["é", None, True], vide={})
+    result = await _verification(accounts)
+    assert result["intact"], result["problems"]
