@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from teleservices.portal_auth import pages_auth, pages_home, pages_recovery
+from teleservices.portal_auth import pages_auth, pages_home, pages_links, pages_recovery, store
 from teleservices.portal_auth.accounts_client import AccountsClient
 from teleservices.portal_auth.domain import ThrottlePolicy
 from teleservices.portal_auth.feed import AccountsFeed
@@ -45,7 +48,7 @@ def create_app(settings: PortalAuthSettings, accounts_transport: httpx.AsyncBase
 
     runtime.resource(accounts.start, accounts.stop)
     runtime.resource(_nothing, stop_hashing)
-    runtime.every("session-purge", _purge_sessions(runtime))
+    runtime.every("housekeeping", _housekeeping(runtime))
     app = create_service_app(runtime, title="Scolarité services")
     policy = ThrottlePolicy(settings.throttle_free_failures, settings.throttle_max_delay_s,
                             settings.throttle_lock_every, settings.throttle_lock_s, settings.throttle_hard_limit,
@@ -53,12 +56,19 @@ def create_app(settings: PortalAuthSettings, accounts_transport: httpx.AsyncBase
     app.state.portal = portal = Portal(runtime.db, settings, accounts, policy, hashing)
     install_security(app, portal)
     app.include_router(pages_auth.router)
+    app.include_router(pages_links.router)
     app.include_router(pages_recovery.router)
     app.include_router(pages_home.router)
 
     @app.get("/static/portail.css", include_in_schema=False)
     async def stylesheet() -> FileResponse:
         return FileResponse(STATIC / "portail.css", media_type="text/css")
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_form(request: Request, exc: RequestValidationError) -> Response:
+        fields = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
+        return portal.page(request, "done.html", 400, title="Formulaire incorrect",
+                           text=f"Champ trop long ou invalide : {', '.join(fields)}.")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -76,15 +86,13 @@ async def _nothing() -> None:
     return None
 
 
-def _purge_sessions(runtime: ServiceRuntime):  # type: ignore[no-untyped-def]
-    import asyncio
-
-    from teleservices.portal_auth import store
+def _housekeeping(runtime: ServiceRuntime) -> Callable[[], Awaitable[None]]:
+    """Every ten minutes: expired sessions, stale throttling counters and old link records go."""
 
     async def loop() -> None:
         while True:
             async with runtime.db.transaction() as conn:
-                await store.purge_sessions(conn)
+                await store.purge(conn)
             await asyncio.sleep(600)
 
     return loop

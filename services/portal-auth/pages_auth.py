@@ -1,14 +1,13 @@
-"""Login, logout, first connection, activation and email-validation links, simulated access."""
+"""Login, logout, first connection (new password, birth date, email) and the wait for the activation link."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-import asyncpg
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from teleservices.portal_auth import mails, store
+from teleservices.portal_auth import links, store
 from teleservices.portal_auth.accounts_client import AccountsUnavailable
 from teleservices.portal_auth.domain import (
     EN_COURS,
@@ -19,47 +18,27 @@ from teleservices.portal_auth.domain import (
     parse_birth_date,
     password_problem,
 )
-from teleservices.portal_auth.web import Portal, client_address, now, redirect, wait_message
-from teleservices.shared.messages.portal import ActivationConfirmed, EmailValidated, FirstConnectionCompleted, LoggedIn
+from teleservices.portal_auth.web import client_address, now, portal_of, redirect, wait_message, writable_session
+from teleservices.shared.messages.portal import FirstConnectionCompleted, LoggedIn
 from teleservices.shared.messages.topics import PORTAL_EVENTS
-from teleservices.shared.security.links import LinkClaims, LinkPurpose, LinkRejected, read_link_token
+from teleservices.shared.security.links import LinkPurpose
+from teleservices.shared.security.passwords import needs_rehash
 
 router = APIRouter(include_in_schema=False)
 Field = Annotated[str, Form(max_length=256)]
-OptionalField = Annotated[str, Form(max_length=256)]
 LOGIN_FAILED = "Identifiant ou mot de passe incorrect."
-
-
-def _portal(request: Request) -> Portal:
-    portal: Portal = request.app.state.portal
-    return portal
-
-
-async def writable_session(request: Request, csrf: str) -> Any:
-    """The session behind a form: CSRF checked; a simulated session never writes (403)."""
-    portal = _portal(request)
-    portal.check_csrf(request, csrf)
-    me = request.state.me = await portal.current(request)
-    if me is not None and me["kind"] == "simulation":
-        raise _read_only()
-    return me
-
-
-def _read_only() -> Exception:
-    from fastapi import HTTPException
-    return HTTPException(403, detail="Simulation : consultation seule, aucune modification n'est effectuée.")
 
 
 @router.get("/connexion")
 async def login_form(request: Request) -> Response:
     """The login page."""
-    return _portal(request).page(request, "login.html")
+    return portal_of(request).page(request, "login.html")
 
 
 @router.post("/connexion")
 async def login(request: Request, csrf: Field = "", identifiant: Field = "", mot_de_passe: Field = "") -> Response:
     """Check the identifier and password (temporary password only while Notifié), then open a new session."""
-    portal = _portal(request)
+    portal = portal_of(request)
     portal.check_csrf(request, csrf)
     ident = identifiant.strip().lower()
     id_key, ip_key = f"id:{ident}", f"ip:{client_address(request)}"
@@ -86,7 +65,7 @@ async def login(request: Request, csrf: Field = "", identifiant: Field = "", mot
             await store.log_connection(conn, row["account_id"], "connexion", at)
             await store.publish(conn, PORTAL_EVENTS, str(row["account_id"]),
                                 LoggedIn(account_id=row["account_id"], at=at), row["uai"])
-    if access is not Access.premiere_connexion and password_hash and _needs_rehash(password_hash):
+    if access is not Access.premiere_connexion and password_hash and needs_rehash(password_hash):
         new_hash = await portal.hash(mot_de_passe)
         async with portal.db.transaction() as conn:
             await conn.execute("UPDATE credentials SET password_hash = $2 WHERE account_id = $1 AND password_hash = $3",
@@ -94,15 +73,10 @@ async def login(request: Request, csrf: Field = "", identifiant: Field = "", mot
     return response
 
 
-def _needs_rehash(password_hash: str) -> bool:
-    from teleservices.shared.security.passwords import needs_rehash
-    return needs_rehash(password_hash)
-
-
 @router.post("/deconnexion")
 async def logout(request: Request, csrf: Field = "") -> Response:
     """End the session server-side (a simulated session may end too)."""
-    portal = _portal(request)
+    portal = portal_of(request)
     portal.check_csrf(request, csrf)
     token = request.cookies.get(portal.session_cookie)
     if token:
@@ -117,11 +91,11 @@ async def logout(request: Request, csrf: Field = "") -> Response:
 @router.get("/premiere-connexion")
 async def first_connection_form(request: Request, jeton: str = "") -> Response:
     """The first-connection form (after a login with the temporary password); from the letter's QR code, login."""
-    portal = _portal(request)
+    portal = portal_of(request)
     me = request.state.me = await portal.current(request)
     if me is None or me["kind"] != "premiere_connexion":
         identifiant = ""
-        claims = _read_link(portal, jeton, LinkPurpose.first_connection) if jeton else "invalid"
+        claims = links.read_link(portal, jeton, LinkPurpose.first_connection) if jeton else "invalid"
         if not isinstance(claims, str):  # the letter's QR code: the identifier is filled in, nothing more
             async with portal.db.connection() as conn:
                 row = await store.by_account(conn, claims.account_id)
@@ -134,9 +108,9 @@ async def first_connection_form(request: Request, jeton: str = "") -> Response:
 
 @router.post("/premiere-connexion")
 async def first_connection(request: Request, csrf: Field = "", mot_de_passe: Field = "", confirmation: Field = "",
-                           date_naissance: Field = "", email: OptionalField = "") -> Response:
+                           date_naissance: Field = "", email: Field = "") -> Response:
     """New password + birth date (+ email): a representative awaits his link, a pupil is in."""
-    portal = _portal(request)
+    portal = portal_of(request)
     me = await writable_session(request, csrf)
     if me is None or me["kind"] != "premiere_connexion":
         return redirect("/connexion")
@@ -190,37 +164,20 @@ async def first_connection(request: Request, csrf: Field = "", mot_de_passe: Fie
         await store.publish(conn, PORTAL_EVENTS, str(row["account_id"]), FirstConnectionCompleted(
             account_id=row["account_id"], email=address, at=at), row["uai"])
         if address:
-            await _send_link(portal, conn, row, view, address, LinkPurpose.activation if responsable
+            await links.send_link(portal, conn, row, view, address, LinkPurpose.activation if responsable
                              else LinkPurpose.email_validation)
         await store.end_sessions(conn, row["account_id"])
         await portal.start_session(conn, request, response, row["account_id"], "normale")
         await store.log_connection(conn, row["account_id"], "premiere_connexion", at)
-    throttle_key = id_key
     async with portal.db.transaction() as conn:
-        await store.throttle_clear(conn, throttle_key)
+        await store.throttle_clear(conn, id_key)
     return response
 
 
-async def _send_link(portal: Portal, conn: asyncpg.Connection, row: Any, view: dict[str, Any], address: str,
-                     purpose: LinkPurpose) -> None:
-    """Email an activation (representative) or validation (other address) link."""
-    settings = portal.settings
-    name = view["etablissement"]["name"]
-    if purpose is LinkPurpose.activation:
-        url = await mails.issue_link(conn, portal.link_key, settings.public_url, "/activation", row["account_id"],
-                                     purpose, settings.activation_link_ttl_s, address)
-        await mails.send_activation(conn, row["account_id"], row["uai"], row["identifiant"], name, address, url)
-    else:
-        url = await mails.issue_link(conn, portal.link_key, settings.public_url, "/validation-courriel",
-                                     row["account_id"], purpose, settings.email_validation_link_ttl_s, address)
-        subject, body = mails.validation_body(row["identifiant"], url, settings.email_validation_link_ttl_s // 3600)
-        await mails.send_text(conn, row["account_id"], row["uai"], name, address, subject, body)
-
-
 @router.post("/activation/renvoyer")
-async def resend_activation(request: Request, csrf: Field = "", email: OptionalField = "") -> Response:
+async def resend_activation(request: Request, csrf: Field = "", email: Field = "") -> Response:
     """A representative awaiting activation gets a new link (to a corrected address if he typed one)."""
-    portal = _portal(request)
+    portal = portal_of(request)
     me = await writable_session(request, csrf)
     if me is None or me["state"] != EN_COURS:
         return redirect("/")
@@ -242,134 +199,6 @@ async def resend_activation(request: Request, csrf: Field = "", email: OptionalF
     async with portal.db.transaction() as conn:
         row = await store.by_account(conn, me["account_id"], lock=True)
         await store.set_email(conn, me["account_id"], address, False)
-        await _send_link(portal, conn, row, view, address, LinkPurpose.activation)
+        await links.send_link(portal, conn, row, view, address, LinkPurpose.activation)
     return portal.page(request, "awaiting.html", me_email=address,
                        info=f"Un nouveau lien d'activation a été envoyé à {address}.")
-
-
-def _read_link(portal: Portal, token: str, purpose: LinkPurpose) -> LinkClaims | str:
-    try:
-        return read_link_token(portal.link_key, token, purpose)
-    except LinkRejected as rejected:
-        return rejected.reason
-
-
-async def _link_problem(portal: Portal, token: str, purpose: LinkPurpose) -> tuple[LinkClaims | None, str | None]:
-    """The link's claims, or why it cannot be used ('invalid', 'expired', 'used')."""
-    claims = _read_link(portal, token, purpose)
-    if isinstance(claims, str):
-        return None, claims
-    async with portal.db.connection() as conn:
-        recorded = await store.issued_link(conn, claims.link_id)
-    if recorded is not None and recorded["used_at"] is not None:
-        return claims, "used"
-    return claims, None
-
-
-@router.get("/activation")
-async def activation_page(request: Request, jeton: str = "") -> Response:
-    """The page an activation link opens: a button confirms (link scanners never activate an account)."""
-    portal = _portal(request)
-    _, problem = await _link_problem(portal, jeton, LinkPurpose.activation)
-    if problem:
-        return portal.page(request, "link_problem.html", 410 if problem != "invalid" else 400, problem=problem,
-                           purpose="activation")
-    return portal.page(request, "confirm_link.html", jeton=jeton, action="/activation",
-                       title="Activer votre compte", button="Activer mon compte",
-                       text="Cliquez sur le bouton pour confirmer votre adresse de messagerie et activer votre compte.")
-
-
-@router.post("/activation")
-async def activate(request: Request, csrf: Field = "", jeton: Annotated[str, Form(max_length=1000)] = "") -> Response:
-    """The representative's account is in use; his address is validated."""
-    portal = _portal(request)
-    await writable_session(request, csrf)
-    claims, problem = await _link_problem(portal, jeton, LinkPurpose.activation)
-    if problem or claims is None:
-        return portal.page(request, "link_problem.html", 410, problem=problem or "invalid", purpose="activation")
-    address = await _link_address(portal, claims)
-    at = now()
-    async with portal.db.transaction() as conn:
-        row = await store.by_account(conn, claims.account_id, lock=True)
-        if row is None or row["state"] not in (EN_COURS, UTILISE) or address is None:
-            return portal.page(request, "link_problem.html", 410, problem="invalid", purpose="activation")
-        if not await store.use_link(conn, claims.link_id, claims.account_id, "activation"):
-            return portal.page(request, "link_problem.html", 410, problem="used", purpose="activation")
-        if row["state"] == EN_COURS:
-            await store.set_state(conn, row["account_id"], UTILISE, at)
-            await store.set_email(conn, row["account_id"], address, True)
-            await store.publish(conn, PORTAL_EVENTS, str(row["account_id"]), ActivationConfirmed(
-                account_id=row["account_id"], email=address, at=at), row["uai"])
-    return portal.page(request, "done.html", title="Votre compte est activé",
-                       text="Votre adresse de messagerie est validée et votre compte est activé. Connectez-vous "
-                            "avec votre identifiant et le mot de passe que vous avez choisi.")
-
-
-async def _link_address(portal: Portal, claims: LinkClaims) -> str | None:
-    """The address a link validates: as the portal recorded it, else (a link staff sent) as accounts holds it."""
-    async with portal.db.connection() as conn:
-        recorded = await store.issued_link(conn, claims.link_id)
-    if recorded is not None and recorded["email"]:
-        return str(recorded["email"])
-    try:
-        email = (await portal.accounts.view(claims.account_id)).get("email")
-    except AccountsUnavailable:
-        return None
-    return str(email) if email else None
-
-
-@router.get("/validation-courriel")
-async def validation_page(request: Request, jeton: str = "") -> Response:
-    """The page an email-validation link opens."""
-    portal = _portal(request)
-    _, problem = await _link_problem(portal, jeton, LinkPurpose.email_validation)
-    if problem:
-        return portal.page(request, "link_problem.html", 410 if problem != "invalid" else 400, problem=problem,
-                           purpose="validation")
-    return portal.page(request, "confirm_link.html", jeton=jeton, action="/validation-courriel",
-                       title="Valider votre adresse de messagerie", button="Valider mon adresse",
-                       text="Cliquez sur le bouton pour valider votre adresse de messagerie.")
-
-
-@router.post("/validation-courriel")
-async def validate_email(request: Request, csrf: Field = "",
-                         jeton: Annotated[str, Form(max_length=1000)] = "") -> Response:
-    """The address the link was sent to becomes the account's validated address."""
-    portal = _portal(request)
-    await writable_session(request, csrf)
-    claims, problem = await _link_problem(portal, jeton, LinkPurpose.email_validation)
-    if problem or claims is None:
-        return portal.page(request, "link_problem.html", 410, problem=problem or "invalid", purpose="validation")
-    at = now()
-    async with portal.db.transaction() as conn:
-        recorded = await store.issued_link(conn, claims.link_id)
-        row = await store.by_account(conn, claims.account_id, lock=True)
-        if recorded is None or not recorded["email"] or row is None or row["state"] != UTILISE:
-            return portal.page(request, "link_problem.html", 410, problem="invalid", purpose="validation")
-        if not await store.use_link(conn, claims.link_id, claims.account_id, "email_validation"):
-            return portal.page(request, "link_problem.html", 410, problem="used", purpose="validation")
-        await store.set_email(conn, row["account_id"], recorded["email"], True)
-        await store.publish(conn, PORTAL_EVENTS, str(row["account_id"]), EmailValidated(
-            account_id=row["account_id"], email=recorded["email"], at=at), row["uai"])
-    return portal.page(request, "done.html", title="Adresse de messagerie validée",
-                       text="Votre adresse de messagerie est validée.")
-
-
-@router.get("/simulation")
-async def simulation(request: Request, jeton: str = "") -> Response:
-    """Staff open the portal as an account in use, read-only; nothing is published, no date changes."""
-    portal = _portal(request)
-    claims, problem = await _link_problem(portal, jeton, LinkPurpose.simulation)
-    if problem or claims is None:
-        return portal.page(request, "link_problem.html", 410 if problem != "invalid" else 400,
-                           problem=problem or "invalid", purpose="simulation")
-    response = redirect("/")
-    async with portal.db.transaction() as conn:
-        row = await store.by_account(conn, claims.account_id)
-        if row is None or row["state"] != UTILISE:
-            return portal.page(request, "link_problem.html", 409, problem="state", purpose="simulation")
-        if not await store.use_link(conn, claims.link_id, claims.account_id, "simulation"):
-            return portal.page(request, "link_problem.html", 410, problem="used", purpose="simulation")
-        await portal.start_session(conn, request, response, claims.account_id, "simulation")
-        await store.log_connection(conn, claims.account_id, "simulation", now())
-    return response

@@ -7,11 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from teleservices.portal_auth import store
+from teleservices.portal_auth import links, store
 from teleservices.portal_auth.accounts_client import AccountsUnavailable
 from teleservices.portal_auth.domain import EN_COURS, UTILISE, Credential, normalise_email, password_problem
-from teleservices.portal_auth.pages_auth import _portal, _send_link, writable_session
-from teleservices.portal_auth.web import client_address, now, redirect, wait_message
+from teleservices.portal_auth.web import client_address, now, portal_of, redirect, wait_message, writable_session
 from teleservices.shared.messages.portal import AccountsGrouped, ServiceOpened
 from teleservices.shared.messages.topics import PORTAL_EVENTS
 from teleservices.shared.security.links import LinkPurpose
@@ -22,12 +21,12 @@ Field = Annotated[str, Form(max_length=256)]
 
 async def _connected(request: Request) -> Any:
     """The session of a connected family member in use (None: send him to the login page)."""
-    me = request.state.me = await _portal(request).current(request)
+    me = request.state.me = await portal_of(request).current(request)
     return me
 
 
 async def _view(request: Request, me: Any) -> dict[str, Any] | Response:
-    portal = _portal(request)
+    portal = portal_of(request)
     try:
         return await portal.accounts.view(me["account_id"])
     except AccountsUnavailable:
@@ -37,7 +36,7 @@ async def _view(request: Request, me: Any) -> dict[str, Any] | Response:
 @router.get("/")
 async def home(request: Request) -> Response:
     """The welcome page: message, open services as tiles, ENT, last connection; or what is still awaited."""
-    portal = _portal(request)
+    portal = portal_of(request)
     me = await _connected(request)
     if me is None:
         return portal.page(request, "login.html", info="Vous êtes déconnecté."
@@ -59,7 +58,7 @@ async def home(request: Request) -> Response:
 @router.get("/services/{code}")
 async def open_service(code: str, request: Request) -> Response:
     """A tile opens its service (published for the access statistics; never in a simulation)."""
-    portal = _portal(request)
+    portal = portal_of(request)
     me = await _connected(request)
     if me is None or me["state"] != UTILISE or me["kind"] == "premiere_connexion":
         return redirect("/")
@@ -83,7 +82,7 @@ async def open_service(code: str, request: Request) -> Response:
 @router.get("/mon-compte")
 async def my_account(request: Request) -> Response:
     """Identifier, address, children; forms to change the password and address, and to group accounts."""
-    portal = _portal(request)
+    portal = portal_of(request)
     me = await _connected(request)
     if me is None or me["state"] != UTILISE or me["kind"] == "premiere_connexion":
         return redirect("/")
@@ -111,7 +110,7 @@ async def _account_form(request: Request, csrf: str) -> tuple[Any, dict[str, Any
 async def change_password(request: Request, csrf: Field = "", actuel: Field = "", mot_de_passe: Field = "",
                           confirmation: Field = "") -> Response:
     """The current password, then the new one twice; other sessions end."""
-    portal = _portal(request)
+    portal = portal_of(request)
     me, view = await _account_form(request, csrf)
     if isinstance(view, Response):
         return view
@@ -138,7 +137,7 @@ async def change_password(request: Request, csrf: Field = "", actuel: Field = ""
 @router.post("/mon-compte/courriel")
 async def change_email(request: Request, csrf: Field = "", email: Field = "") -> Response:
     """A new address gets a validation link; the validated one stays until then."""
-    portal = _portal(request)
+    portal = portal_of(request)
     me, view = await _account_form(request, csrf)
     if isinstance(view, Response):
         return view
@@ -148,7 +147,7 @@ async def change_email(request: Request, csrf: Field = "", email: Field = "") ->
                            errors={"email": "Saisissez une adresse de messagerie valide, par exemple nom@exemple.fr."})
     async with portal.db.transaction() as conn:
         row = await store.by_account(conn, me["account_id"], lock=True)
-        await _send_link(portal, conn, row, view, address, LinkPurpose.email_validation)
+        await links.send_link(portal, conn, row, view, address, LinkPurpose.email_validation)
     return redirect("/mon-compte?ok=courriel")
 
 
@@ -156,7 +155,7 @@ async def change_email(request: Request, csrf: Field = "", email: Field = "") ->
 async def group_accounts(request: Request, csrf: Field = "", identifiant: Field = "",
                          mot_de_passe_regroupe: Field = "") -> Response:
     """Another child's representative account joins this one, proven by its credentials; it is closed."""
-    portal = _portal(request)
+    portal = portal_of(request)
     me, view = await _account_form(request, csrf)
     if isinstance(view, Response):
         return view
@@ -206,7 +205,7 @@ async def contact(request: Request) -> Response:
     view = await _view(request, me)
     if isinstance(view, Response):
         return view
-    return _portal(request).page(request, "contact.html", view=view)
+    return portal_of(request).page(request, "contact.html", view=view)
 
 
 @router.get("/liens-utiles")
@@ -218,11 +217,11 @@ async def useful_links(request: Request) -> Response:
     view = await _view(request, me)
     if isinstance(view, Response):
         return view
-    return _portal(request).page(request, "links.html", view=view)
+    return portal_of(request).page(request, "links.html", view=view)
 
 
 @router.get("/accessibilite")
 async def accessibility(request: Request) -> Response:
     """The accessibility statement (RGAA): status, what was checked, contact, Défenseur des droits."""
-    request.state.me = await _portal(request).current(request)
-    return _portal(request).page(request, "accessibility.html")
+    request.state.me = await portal_of(request).current(request)
+    return portal_of(request).page(request, "accessibility.html")

@@ -8,11 +8,10 @@ import asyncpg
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from teleservices.portal_auth import mails, store
+from teleservices.portal_auth import links, mails, store
 from teleservices.portal_auth.accounts_client import AccountsUnavailable
 from teleservices.portal_auth.domain import UTILISE, ThrottlePolicy, normalise_email, password_problem
-from teleservices.portal_auth.pages_auth import _link_problem, _portal, writable_session
-from teleservices.portal_auth.web import Portal, client_address, now, wait_message
+from teleservices.portal_auth.web import Portal, client_address, now, portal_of, wait_message, writable_session
 from teleservices.shared.security.links import LinkPurpose
 
 router = APIRouter(include_in_schema=False)
@@ -48,13 +47,13 @@ async def _recovery_wait(conn: asyncpg.Connection, portal: Portal, target_key: s
 @router.get("/mot-de-passe-oublie")
 async def forgotten_password_form(request: Request) -> Response:
     """Ask for a reset link by identifier."""
-    return _portal(request).page(request, "forgotten_password.html")
+    return portal_of(request).page(request, "forgotten_password.html")
 
 
 @router.post("/mot-de-passe-oublie")
 async def forgotten_password(request: Request, csrf: Field = "", identifiant: Field = "") -> Response:
     """Email a one-time reset link to the validated address; the answer never says whether it exists."""
-    portal = _portal(request)
+    portal = portal_of(request)
     await writable_session(request, csrf)
     ident = identifiant.strip().lower()
     id_key, ip_key = f"rec:{ident}", f"rec-ip:{client_address(request)}"
@@ -81,13 +80,13 @@ async def forgotten_password(request: Request, csrf: Field = "", identifiant: Fi
 @router.get("/identifiant-oublie")
 async def forgotten_identifier_form(request: Request) -> Response:
     """Ask for one's identifier by email."""
-    return _portal(request).page(request, "forgotten_identifier.html")
+    return portal_of(request).page(request, "forgotten_identifier.html")
 
 
 @router.post("/identifiant-oublie")
 async def forgotten_identifier(request: Request, csrf: Field = "", email: Field = "") -> Response:
     """Email the identifiers whose validated address this is; the answer is the same either way."""
-    portal = _portal(request)
+    portal = portal_of(request)
     await writable_session(request, csrf)
     address = normalise_email(email)
     if address is None:
@@ -110,8 +109,8 @@ async def forgotten_identifier(request: Request, csrf: Field = "", email: Field 
 @router.get("/reinitialisation")
 async def reset_form(request: Request, jeton: str = "") -> Response:
     """The page a reset link opens: choose a new password."""
-    portal = _portal(request)
-    _, problem = await _link_problem(portal, jeton, LinkPurpose.password_reset)
+    portal = portal_of(request)
+    _, problem = await links.link_problem(portal, jeton, LinkPurpose.password_reset)
     if problem:
         return portal.page(request, "link_problem.html", 410 if problem != "invalid" else 400, problem=problem,
                            purpose="reinitialisation")
@@ -122,9 +121,9 @@ async def reset_form(request: Request, jeton: str = "") -> Response:
 async def reset(request: Request, csrf: Field = "", jeton: Annotated[str, Form(max_length=1000)] = "",
                 mot_de_passe: Field = "", confirmation: Field = "") -> Response:
     """The new password takes effect; the account stays Utilisé; other sessions end; the throttle forgets."""
-    portal = _portal(request)
+    portal = portal_of(request)
     await writable_session(request, csrf)
-    claims, problem = await _link_problem(portal, jeton, LinkPurpose.password_reset)
+    claims, problem = await links.link_problem(portal, jeton, LinkPurpose.password_reset)
     if problem or claims is None:
         return portal.page(request, "link_problem.html", 410, problem=problem or "invalid",
                            purpose="reinitialisation")

@@ -128,9 +128,12 @@ async def end_sessions(conn: asyncpg.Connection, account_id: uuid.UUID, keep: st
                        account_id, _digest(keep) if keep else None)
 
 
-async def purge_sessions(conn: asyncpg.Connection) -> int:
-    """Drop expired sessions."""
-    return int((await conn.execute("DELETE FROM sessions WHERE expires_at < now()")).split()[-1])
+async def purge(conn: asyncpg.Connection, hard_limit: int = 100) -> None:
+    """Drop expired sessions, counters idle for a day (not a blocked identifier's) and links past any TTL."""
+    await conn.execute("DELETE FROM sessions WHERE expires_at < now()")
+    await conn.execute("DELETE FROM throttle WHERE last_failure < now() - interval '1 day'"
+                       " AND (key NOT LIKE 'id:%' OR failures < $1)", hard_limit)
+    await conn.execute("DELETE FROM links WHERE issued_at < now() - interval '100 days'")
 
 
 # --- one-time links ---------------------------------------------------------------------------------------------

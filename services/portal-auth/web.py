@@ -154,6 +154,22 @@ class Portal:
         return HTMLResponse(html, status_code=status_code)
 
 
+def portal_of(request: Request) -> Portal:
+    """The portal's dependencies."""
+    portal: Portal = request.app.state.portal
+    return portal
+
+
+async def writable_session(request: Request, csrf: str) -> Any:
+    """The session behind a form: CSRF checked; a simulated session never writes (403)."""
+    portal = portal_of(request)
+    portal.check_csrf(request, csrf)
+    me = request.state.me = await portal.current(request)
+    if me is not None and me["kind"] == "simulation":
+        raise HTTPException(403, detail="Simulation : consultation seule, aucune modification n'est effectuée.")
+    return me
+
+
 def redirect(url: str) -> RedirectResponse:
     """After a form: 303 See Other."""
     return RedirectResponse(url, status_code=303)

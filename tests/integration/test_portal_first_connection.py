@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -196,3 +197,33 @@ async def test_a_second_child_of_another_family_cannot_be_used_for_the_birth_dat
         answer = await post(family, "/premiere-connexion", {
             "mot_de_passe": NEW, "confirmation": NEW, "date_naissance": "01/05/2009", "email": "p@exemple.fr"})
         assert answer.status_code == 400 and "ne correspond pas" in answer.text
+
+
+async def test_an_activation_link_resent_by_staff_to_a_corrected_address_activates(portal: PortalUnderTest) -> None:
+    rep = (await ready_family(portal))["responsable"][0]
+    temporary = await notified(portal, rep)
+    async with portal.browser() as family:
+        await login(family, rep["identifiant"], temporary)
+        await post(family, "/premiere-connexion", {
+            "mot_de_passe": NEW, "confirmation": NEW, "date_naissance": "28/02/2011", "email": "faute@exemple.fr"})
+    await eventually(lambda: _is(portal, rep["id"], "En cours d'activation"))
+    async with portal.accounts.client() as api:
+        resent = await api.post(f"/api/v1/accounts/{rep['id']}/activation-email", json={"email": "bon@exemple.fr"})
+        assert resent.status_code == 202, resent.text
+    async with portal.accounts.app.state.runtime.db.connection() as conn:
+        envelopes = [json.loads(r["envelope"]) for r in await conn.fetch(
+            "SELECT envelope FROM outbox WHERE topic = 'notifier.jobs'")]
+    [command] = [e["payload"] for e in envelopes if e["type"] == "notifier.SendActivationEmail"]
+    link = link_in(command["activation_url"], "/activation")
+    async with portal.browser() as click:
+        await post(click, "/activation", {"jeton": link.split("jeton=")[1]}, page=link)
+    assert await eventually(lambda: _is(portal, rep["id"], "Utilisé"))
+    assert (await portal.credential(rep["id"]))["email"] == "bon@exemple.fr"
+    async with portal.accounts.client() as api:
+        assert (await api.get(f"/api/v1/accounts/{rep['id']}")).json()["email"] == "bon@exemple.fr"
+
+
+async def test_an_over_long_field_is_refused_naming_it(portal: PortalUnderTest) -> None:
+    async with portal.browser() as family:
+        answer = await post(family, "/connexion", {"identifiant": "x" * 300, "mot_de_passe": "y"})
+    assert answer.status_code == 400 and "identifiant" in answer.text
