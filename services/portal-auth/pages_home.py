@@ -120,7 +120,7 @@ async def change_password(request: Request, csrf: Field = "", actuel: Field = ""
         row = await store.by_account(conn, me["account_id"])
     if wait is not None:
         return portal.page(request, "account.html", 429, view=view, errors={"actuel": wait_message(wait)})
-    if not await portal.verify(row["password_hash"], actuel):
+    if row is None or not await portal.verify(row["password_hash"], actuel):
         async with portal.db.transaction() as conn:
             await store.throttle_failure(conn, portal.policy, id_key, ip_key, now())
         return portal.page(request, "account.html", 400, view=view,

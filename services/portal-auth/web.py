@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from fastapi import HTTPException, Request, Response
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -190,7 +190,7 @@ def wait_message(seconds: float) -> str:
     return f"Trop d'essais infructueux. Réessayez dans {delay}."
 
 
-def install_security(app: Any, portal: Portal) -> None:
+def install_security(app: FastAPI, portal: Portal) -> None:
     """Security headers on every answer; a CSRF seed cookie for every browser; `request.state.me` set."""
 
     @app.middleware("http")
