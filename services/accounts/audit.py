@@ -130,8 +130,13 @@ _ACCOUNT_KEYS = ("new_account_id", "grouped_account_id")
 
 
 async def breach_report(conn: asyncpg.Connection, *, actor_id: str | None, since: datetime | None,
-                        until: datetime | None, uais: tuple[str, ...] | None) -> dict[str, Any]:
-    """The audited actions of a staff member and/or a time window, and every person and record they touched."""
+                        until: datetime | None, uais: tuple[str, ...] | None,
+                        letters: tuple[tuple[uuid.UUID, str], ...] = ()) -> dict[str, Any]:
+    """The audited actions of a staff member and/or a time window, and every person and record they touched.
+
+    `letters`: (campaign, division) of the division PDFs downloaded meanwhile (the notifier records downloads);
+    whoever got a paper letter in them is touched too.
+    """
     rows = await conn.fetch(
         "SELECT id, at, actor_id, actor_name, actor_role, uai, action, account_id, details, chain, seq FROM audit_log"
         " WHERE ($1::text IS NULL OR actor_id = $1) AND ($2::timestamptz IS NULL OR at >= $2)"
@@ -154,6 +159,14 @@ async def breach_report(conn: asyncpg.Connection, *, actor_id: str | None, since
                 details.get("groupe"))}
         for account_id in ids - {None}:
             touched.setdefault(account_id, set()).add(row["id"])
+    in_letters: dict[uuid.UUID, list[str]] = {}
+    for campaign_id, division in letters:
+        for r in await conn.fetch("SELECT i.account_id FROM campaign_items i JOIN campaigns c ON c.id = i.campaign_id"
+                                  " WHERE i.campaign_id = $1 AND i.division = $2 AND i.channel = 'paper'"
+                                  " AND ($3::text[] IS NULL OR c.uai = ANY($3))", campaign_id, division,
+                                  list(uais) if uais is not None else None):
+            touched.setdefault(r["account_id"], set())
+            in_letters.setdefault(r["account_id"], []).append(f"{campaign_id}/{division}")
     return {
         "criteres": {"acteur": actor_id, "depuis": since, "jusqu_a": until},
         "actions": len(rows),
@@ -161,12 +174,13 @@ async def breach_report(conn: asyncpg.Connection, *, actor_id: str | None, since
         "etablissements": sorted({r["uai"] for r in rows if r["uai"]}),
         "acteurs": [{"actor_id": a, "actor_name": n} for a, n in sorted({(r["actor_id"], r["actor_name"])
                                                                            for r in rows})],
-        "personnes": await _people(conn, touched),
+        "personnes": await _people(conn, touched, in_letters),
         "entrees": [{**dict(r), "details": r["details"]} for r in rows],
     }
 
 
-async def _people(conn: asyncpg.Connection, touched: dict[uuid.UUID, set[int]]) -> list[dict[str, Any]]:
+async def _people(conn: asyncpg.Connection, touched: dict[uuid.UUID, set[int]],
+                  in_letters: dict[uuid.UUID, list[str]]) -> list[dict[str, Any]]:
     """Each touched account with its holder (pupil or person) and the audit entries that touched it."""
     rows = await conn.fetch(
         "SELECT a.id, a.identifiant, a.population, a.uai, a.state, r.eleve_id, r.personne_id,"
@@ -182,9 +196,9 @@ async def _people(conn: asyncpg.Connection, touched: dict[uuid.UUID, set[int]]) 
             "account_id": row["id"], "identifiant": row["identifiant"], "population": row["population"],
             "uai": row["uai"], "state": row["state"], "nom": row["nom"], "prenom": row["prenom"],
             "email": row["email"], "personne_id": row["personne_id"], "eleves": [],
-            "audit_ids": sorted(touched[row["id"]])})
+            "audit_ids": sorted(touched[row["id"]]), "courriers_pdf": in_letters.get(row["id"], [])})
         if row["eleve_id"] and row["eleve_id"] not in person["eleves"]:
             person["eleves"].append(row["eleve_id"])
-    gone = [{"account_id": a, "supprime": True, "audit_ids": sorted(ids)} for a, ids in touched.items()
-            if a not in people]
+    gone = [{"account_id": a, "supprime": True, "audit_ids": sorted(ids), "courriers_pdf": in_letters.get(a, [])}
+            for a, ids in touched.items() if a not in people]
     return [*people.values(), *gone]

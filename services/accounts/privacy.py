@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -33,11 +34,14 @@ async def verify_audit(staff: Staff, db: Db,
 @router.get("/audit/breach-report")
 async def breach_report(staff: Staff, db: Db, acteur: str | None = None, depuis: datetime | None = None,
                         jusqu_a: datetime | None = None,
-                        uai: Annotated[str | None, Query(pattern=UAI_PATTERN)] = None) -> dict[str, Any]:
+                        uai: Annotated[str | None, Query(pattern=UAI_PATTERN)] = None,
+                        courrier: Annotated[list[str] | None, Query(max_length=1000)] = None) -> dict[str, Any]:
     """People and records touched by a staff member and/or in a time window (RGPD art. 33 notification).
 
-    Academy operators see every establishment; a head sees his own establishment (`uai` required).
+    Academy operators see every establishment; a head sees his own establishment (`uai` required). `courrier`
+    (CAMPAGNE/DIVISION, repeatable): division letters downloaded meanwhile, as the notifier lists them.
     """
+    letters = tuple(_letter(value) for value in courrier or ())
     if acteur is None and depuis is None:
         raise _bad("acteur", "indiquez un membre du personnel (acteur) ou le début de la période (depuis)")
     for name, value in (("depuis", depuis), ("jusqu_a", jusqu_a)):
@@ -55,7 +59,18 @@ async def breach_report(staff: Staff, db: Db, acteur: str | None = None, depuis:
     if uai is not None:
         uais = (uai,)
     async with db.connection() as conn:
-        return await audit.breach_report(conn, actor_id=acteur, since=depuis, until=jusqu_a, uais=uais)
+        return await audit.breach_report(conn, actor_id=acteur, since=depuis, until=jusqu_a, uais=uais,
+                                         letters=letters)
+
+
+def _letter(value: str) -> tuple[uuid.UUID, str]:
+    campaign, _, division = value.partition("/")
+    try:
+        if division:
+            return uuid.UUID(campaign), division
+    except ValueError:
+        pass
+    raise _bad("courrier", "attendu : identifiant de campagne/division")
 
 
 # Right of access (art. 15): what this service holds about one person, by SIECLE id (ELEVE_ID or PERSONNE_ID).

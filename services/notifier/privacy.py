@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -31,3 +32,30 @@ async def accounts_data(uai: str, staff: Staff, request: Request,
             "SELECT id, campaign_id, division, chunk, created_at FROM documents WHERE uai = $1"
             " AND campaign_id = ANY($2) ORDER BY created_at", uai, campagne or [])
     return {"envois": [dict(r) for r in deliveries], "courriers_pdf": [dict(r) for r in documents]}
+
+
+@router.get("/downloads")
+async def downloads(staff: Staff, request: Request, acteur: str | None = None, depuis: datetime | None = None,
+                    jusqu_a: datetime | None = None, uai: str | None = None) -> list[dict[str, Any]]:
+    """Downloads of division letters (they hold temporary passwords) by a staff member or in a time window (art. 33).
+
+    Academy operators see every establishment; a head sees his own (`uai` required).
+    """
+    if acteur is None and depuis is None:
+        raise HTTPException(422, detail={"field": "acteur", "reason": "indiquez un membre du personnel (acteur) ou "
+                                                                      "le début de la période (depuis)"})
+    if staff.role is not Role.operateur_academique:
+        if uai is None:
+            raise HTTPException(422, detail={"field": "uai", "reason": "indiquez votre établissement"})
+        require_establishment(staff, uai)
+        if staff.role is not Role.chef:
+            raise HTTPException(403, detail={"field": "role",
+                                             "reason": "réservé au chef d'établissement et à l'académie"})
+    db: Database = request.app.state.runtime.db
+    async with db.connection() as conn:
+        rows = await conn.fetch(
+            "SELECT campaign_id, division, uai, actor_id, actor_name, at FROM document_downloads"
+            " WHERE ($1::text IS NULL OR actor_id = $1) AND ($2::timestamptz IS NULL OR at >= $2)"
+            " AND ($3::timestamptz IS NULL OR at <= $3) AND ($4::text IS NULL OR uai = $4) ORDER BY at",
+            acteur, depuis, jusqu_a, uai)
+    return [dict(r) for r in rows]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from teleservices.shared.cli.client import DataDir, call, report
+
+if TYPE_CHECKING:
+    from teleservices.shared.privacy.access import Fetch
 
 privacy_app = typer.Typer(help="Protection des données (RGPD) : journal des actions, violations, registre, accès.",
                           no_args_is_help=True)
@@ -55,14 +59,18 @@ def breach_report(
     data_dir: DataDir = Path(".data"),
 ) -> None:
     """Personnes et données touchées par un membre du personnel ou sur une période (violation, art. 33 RGPD)."""
+    from teleservices.shared.privacy.breach import gather_breach
+
     params = {k: v.isoformat() if isinstance(v, datetime) else v
               for k, v in {"acteur": acteur, "depuis": depuis, "jusqu_a": jusqu_a, "uai": uai}.items() if v}
-    result = _json(call(data_dir, "accounts", "GET", "/api/v1/audit/breach-report", params=params))
+    result = _run(data_dir, lambda fetch: gather_breach(fetch, params))
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     typer.echo(f"{result['actions']} action(s) dans {len(result['etablissements'])} établissement(s) ; "
                f"{len(result['personnes'])} compte(s) touché(s).")
+    for warning in result["avertissements"]:
+        typer.echo(f"ATTENTION : {warning}")
     for action, count in result["enregistrements"].items():
         typer.echo(f"  {action:<36} {count}")
     for person in result["personnes"]:
@@ -71,6 +79,43 @@ def breach_report(
         else:
             typer.echo(f"  {person['uai']} {person['identifiant']:<32} {person['population']:<12}"
                        f" {person['nom']} {person['prenom']}")
+
+
+def _run(data_dir: Path, work: Callable[[Fetch], Awaitable[Any]]) -> Any:
+    """Run a gathering across services as the command line (academy operator), exiting clearly on failure."""
+    import asyncio
+
+    import httpx
+
+    from teleservices.shared.cli.client import PlatformNotRunning, operator_token
+    from teleservices.shared.privacy.access import ServiceRefused
+
+    async def main() -> Any:
+        headers = {"authorization": f"Bearer {operator_token(data_dir)}"}
+        async with httpx.AsyncClient(timeout=30, headers=headers) as client:
+            async def fetch(service: str, path: str, params: dict[str, Any]) -> tuple[int, Any]:
+                try:
+                    answer = await client.get(f"{_service_url(data_dir, service)}{path}", params=params)
+                except (httpx.TransportError, PlatformNotRunning) as exc:
+                    raise ConnectionError(service) from exc
+                try:
+                    return answer.status_code, answer.json()
+                except ValueError:
+                    return answer.status_code, answer.text
+
+            return await work(fetch)
+
+    try:
+        return asyncio.run(main())
+    except PlatformNotRunning as exc:
+        typer.echo(f"Erreur : {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except ConnectionError as exc:
+        typer.echo(f"Erreur : le service {exc} ne répond pas ; la plateforme est-elle démarrée ?", err=True)
+        raise typer.Exit(2) from exc
+    except ServiceRefused as exc:
+        typer.echo(f"Erreur {exc.status} ({exc.service}) : {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
 
 
 @privacy_app.command("record")
@@ -123,38 +168,10 @@ def export(
     data_dir: DataDir = Path(".data"),
 ) -> None:
     """Tout ce que la plateforme détient sur une personne (droit d'accès, art. 15 RGPD), en JSON et en PDF."""
-    import asyncio
-
-    import httpx
-
-    from teleservices.shared.cli.client import PlatformNotRunning, operator_token
-    from teleservices.shared.privacy.access import ServiceRefused, access_pdf, as_json, assemble, gather
+    from teleservices.shared.privacy.access import access_pdf, as_json, assemble, gather
     from teleservices.shared.privacy.retention import current_retention
 
-    async def collect() -> dict[str, Any] | None:
-        headers = {"authorization": f"Bearer {operator_token(data_dir)}"}
-        async with httpx.AsyncClient(timeout=30, headers=headers) as client:
-            async def fetch(service: str, path: str, params: dict[str, Any]) -> tuple[int, Any]:
-                answer = await client.get(f"{_service_url(data_dir, service)}{path}", params=params)
-                try:
-                    return answer.status_code, answer.json()
-                except ValueError:
-                    return answer.status_code, answer.text
-
-            return await gather(fetch, uai, person)
-
-    try:
-        parts = asyncio.run(collect())
-    except PlatformNotRunning as exc:
-        typer.echo(f"Erreur : {exc}", err=True)
-        raise typer.Exit(2) from exc
-    except httpx.TransportError as exc:
-        typer.echo(f"Erreur : un service ne répond pas ({exc.__class__.__name__}) ; la plateforme est-elle "
-                   "démarrée ?", err=True)
-        raise typer.Exit(2) from exc
-    except ServiceRefused as exc:
-        typer.echo(f"Erreur {exc.status} ({exc.service}) : {exc.detail}", err=True)
-        raise typer.Exit(1) from exc
+    parts = _run(data_dir, lambda fetch: gather(fetch, uai, person))
     if parts is None:
         typer.echo(f"Erreur : aucune donnée sur la personne {person} dans l'établissement {uai}.", err=True)
         raise typer.Exit(1)

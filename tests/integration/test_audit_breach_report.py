@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 from typing import Any
 
+from typer.testing import CliRunner
+
+from teleservices.shared.cli.main import app as cli
 from tests.support.accounts import AccountsUnderTest, chef, delegue
+from tests.support.platform import PlatformUnderTest
 from tests.support.siecle import family
+from tests.support.waiting import eventually
 
 U, V = "0540001A", "0540002B"
 
@@ -88,3 +94,54 @@ async def test_bad_criteria_are_refused_naming_the_field(accounts: AccountsUnder
         for params, field in cases:
             answer = await api.get("/api/v1/audit/breach-report", params=params)
             assert answer.status_code == 422 and answer.json()["detail"]["field"] == field, answer.text
+
+
+async def test_downloaded_division_letters_count_across_services(platform: PlatformUnderTest) -> None:
+    platform.start("accounts", "notifier")
+    async with platform.client("accounts") as api:
+        assert (await api.post("/api/v1/establishments", json={
+            "uai": U, "name": "Collège Jules Ferry", "academy": "NANCY-METZ"})).status_code == 201
+        assert (await api.post(f"/api/v1/establishments/{U}/activation")).status_code == 204
+    await platform.enrol(U, [family(nom="Arnaud", division="3A", parents=(("Paul", None),)),
+                             family(nom="Blanc", division="3A", parents=(("Rose", None),)),
+                             family(nom="Caron", division="3B", parents=(("Anne", None),))])
+
+    async def enrolled() -> bool:
+        async with platform.client("accounts") as api:
+            listed = await api.get(f"/api/v1/establishments/{U}/accounts", params={"population": "responsable"})
+            return bool(listed.json()["total"] == 3)
+
+    await eventually(enrolled)
+    async with platform.client("accounts", chef(U)) as api:
+        launched = await api.post(f"/api/v1/establishments/{U}/campaigns", json={
+            "population": "responsable", "mode": "Courrier papier seul"})
+        assert launched.status_code == 202, launched.text
+        campaign = launched.json()["id"]
+
+        async def finished() -> bool:
+            return bool((await api.get(f"/api/v1/campaigns/{campaign}")).json()["percent"] == 100)
+
+        await eventually(finished, within_s=120)
+    before = datetime.now(UTC)
+    async with platform.client("notifier", chef(U)) as notifier:
+        assert (await notifier.get(f"/api/v1/campaigns/{campaign}/documents/3A.pdf")).status_code == 200
+
+    env = {"TELESERVICES_ACCOUNTS_URL": platform.processes["accounts"].url,
+           "TELESERVICES_NOTIFIER_URL": platform.processes["notifier"].url,
+           "TELESERVICES_SECRET_STAFF_TOKEN_KEY": platform.staff_key}
+    result = await asyncio.to_thread(CliRunner().invoke, cli, [
+        "privacy", "breach-report", "--depuis", before.isoformat(), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["avertissements"] == [] and report["enregistrements"] == {"telecharger_courriers_pdf": 1}
+    assert [(d["division"], d["actor_id"]) for d in report["telechargements"]] == [("3A", chef(U).user_id)]
+    assert sorted((p["nom"], p["prenom"]) for p in report["personnes"]) == [("Arnaud", "Paul"), ("Blanc", "Rose")]
+    assert all(p["courriers_pdf"] == [f"{campaign}/3A"] for p in report["personnes"])
+
+    async with platform.client("notifier", chef(U)) as notifier:  # a head asks for his establishment only
+        assert (await notifier.get("/api/v1/privacy/downloads", params={"acteur": "x"})).status_code == 422
+        assert (await notifier.get("/api/v1/privacy/downloads",
+                                   params={"acteur": "x", "uai": "0540002B"})).status_code == 404
+    async with platform.client("accounts") as api:
+        bad = await api.get("/api/v1/audit/breach-report", params={"acteur": "x", "courrier": "pas-une-campagne"})
+        assert bad.status_code == 422 and bad.json()["detail"]["field"] == "courrier"
