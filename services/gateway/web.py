@@ -231,8 +231,9 @@ async def render(ctx: Ctx | None, request: Request, template: str, status: int =
         flashes = session.data.pop("flash")
         await store_of(request).save_data(session)
     establishment = ctx.establishment if ctx else None
+    staff = ctx.staff if ctx else session.principal if session else None
     html = templates.get_template(template).render(
-        request=request, ctx=ctx, staff=ctx.staff if ctx else None, establishment=establishment,
+        request=request, ctx=ctx, staff=staff, establishment=establishment,
         menus=menus_for(ctx) if ctx else [], csrf=session.csrf if session else "", flashes=flashes,
         year=school_year(establishment.get("annee_scolaire") if establishment else None),
         printing=request.query_params.get("impression") == "1", path=request.url.path, **values)

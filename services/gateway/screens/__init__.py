@@ -8,15 +8,19 @@ from fastapi import APIRouter
 def routers() -> list[APIRouter]:
     """Every screen router, in menu order."""
     from teleservices.gateway.screens import (
+        academie,
         accueil,
         comptes,
+        delegations,
         eleves,
         gestion,
         imports,
         notifier,
         parametrage,
+        recherche,
         statistiques,
     )
 
     return [accueil.router, gestion.router, parametrage.router, notifier.router, comptes.router, eleves.router,
-            statistiques.router, imports.router]
+            statistiques.router, imports.router, recherche.router,
+            delegations.router, academie.router]

@@ -98,8 +98,9 @@ async def informations(ctx: StaffCtx, uai: str | None = None) -> Response:
     text = ""
     if academy:
         text = (await ctx.get("accounts", f"/api/v1/academies/{quote(academy)}")).get("informations") or ""
-    paragraphs = [p for p in text.split("\n\n") if p.strip()] or ["L'académie n'a publié aucune information."]
-    return await render(ctx, ctx.request, "texte.html", title="Informations académiques", paragraphs=paragraphs)
+    paragraphs = [] if text else ["L'académie n'a publié aucune information."]
+    return await render(ctx, ctx.request, "texte.html", title="Informations académiques", paragraphs=paragraphs,
+                        html=text)  # sanitised by the accounts service
 
 
 @router.get("/accessibilite")

@@ -1,0 +1,65 @@
+"""The academy operators' lists: informations, grouping switch, predefined ENT links, TIPI reference, services."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from teleservices.gateway.screens.common import submit
+from teleservices.gateway.web import Ctx, NotFoundPage, StaffCtx, redirect, render
+
+router = APIRouter(prefix="/academie", include_in_schema=False)
+
+
+def _academy(ctx: Ctx) -> str:
+    ctx.require_operator()
+    if not ctx.staff.academy:
+        raise NotFoundPage()
+    return ctx.staff.academy
+
+
+@router.get("")
+async def academie(ctx: StaffCtx) -> Response:
+    """Every academy list on one page."""
+    code = _academy(ctx)
+    academy = await ctx.get("accounts", f"/api/v1/academies/{quote(code)}")
+    return await render(ctx, ctx.request, "academie.html", title=f"Académie {code}", a=academy)
+
+
+@router.post("")
+async def change(ctx: StaffCtx, request: Request) -> Response:
+    """One change of a list or switch, sent as the whole new list."""
+    code = _academy(ctx)
+    academy: dict[str, Any] = await ctx.get("accounts", f"/api/v1/academies/{quote(code)}")
+    form = await request.form()
+    action = str(form.get("action", ""))
+    field = lambda name: str(form.get(name, "")).strip()  # noqa: E731
+    body: dict[str, Any]
+    if action == "informations":
+        body = {"informations": field("informations")}
+    elif action == "regroupement":
+        body = {"grouping_enabled": form.get("regroupement") == "oui"}
+    elif action == "ajouter_ent":
+        body = {"ent_links": [*academy["ent_links"], {"id": field("id"), "libelle": field("libelle"),
+                                                      "url": field("url")}]}
+    elif action == "retirer_ent":
+        body = {"ent_links": [link for link in academy["ent_links"] if link["id"] != field("id")]}
+    elif action == "ajouter_tipi":
+        body = {"tipi_reference": {**academy["tipi_reference"], field("numero"): field("libelle")}}
+    elif action == "retirer_tipi":
+        body = {"tipi_reference": {k: v for k, v in academy["tipi_reference"].items() if k != field("numero")}}
+    elif action == "ajouter_service":
+        service = {"code": field("code"), "label": field("libelle"), "url": field("url"),
+                   "experimental": form.get("experimental") == "oui",
+                   "establishments": field("etablissements").upper().split()}
+        body = {"academy_services": [*academy["academy_services"], service]}
+    elif action == "retirer_service":
+        body = {"academy_services": [s for s in academy["academy_services"] if s["code"] != field("code")]}
+    else:
+        raise NotFoundPage()
+    await submit(ctx, "accounts", "PATCH", f"/api/v1/academies/{quote(code)}", "Les paramètres de l'académie sont "
+                 "enregistrés.", json=body)
+    return redirect("/academie", request)
