@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from teleservices.shared.cli.academy import accounts_app, establishments_app
 from teleservices.shared.cli.client import DataDir, call, report
 from teleservices.shared.cli.privacy import privacy_app
+from teleservices.shared.cli.rush import simulate_rush
 from teleservices.shared.cli.sync import sync_app
 from teleservices.shared.services import SERVICES
 
@@ -30,6 +31,7 @@ app.add_typer(establishments_app, name="establishments")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(sync_app, name="sync")
 app.add_typer(privacy_app, name="privacy")
+app.command("simulate-rush")(simulate_rush)
 
 DEFAULT_DATA_DIR = Path(".data")
 
