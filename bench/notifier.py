@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import tempfile
 import time
 import uuid
@@ -19,11 +18,11 @@ from pathlib import Path
 import aiosmtplib
 
 from bench.harness import Row, Servers, benchmark, median
+from bench.services import smtp_sink
 from teleservices.notifier import letters
 from teleservices.notifier.mailer import SmtpConfig, SmtpPool
 from teleservices.notifier.pdf.letter import LetterData, document_html
 from teleservices.notifier.pdf.render import PdfRenderer
-from teleservices.shared.embedded.brokers import free_port
 from teleservices.shared.messages.catalog import Channel, LetterVariant, Population, Recipient, SendNotification
 
 EMAILS, PDF_LETTERS, ROUNDS, CONCURRENCY = 1000, 100, 3, 8
@@ -83,9 +82,24 @@ def _pdf_letters() -> list[LetterData]:
             for i in range(PDF_LETTERS)]
 
 
-def _pdf_rows() -> list[Row]:
+def bare_weasyprint_letters_per_s(count: int = PDF_LETTERS) -> float:
+    """WeasyPrint alone rendering `count` letters' HTML as one document (after a warm-up)."""
     import weasyprint
 
+    data = _pdf_letters()[:count]
+    weasyprint.HTML(string=document_html(data[:2])).write_pdf()
+    html = document_html(data)
+    started = time.perf_counter()
+    weasyprint.HTML(string=html).write_pdf()
+    return len(data) / (time.perf_counter() - started)
+
+
+async def bare_aiosmtplib_emails_per_s(port: int, count: int = EMAILS) -> float:
+    """A bare aiosmtplib loop sending `count` letters' emails, 8 at a time."""
+    return await _bare(port, _letters(count))
+
+
+def _pdf_rows() -> list[Row]:
     data = _pdf_letters()
     renderer = PdfRenderer()
     renderer.render(data[:2])  # warm up: fonts and stylesheet parsed once per process
@@ -94,10 +108,7 @@ def _pdf_rows() -> list[Row]:
         started = time.perf_counter()
         renderer.render(data)
         ours.append(len(data) / (time.perf_counter() - started))
-        html = document_html(data)
-        started = time.perf_counter()
-        weasyprint.HTML(string=html).write_pdf()
-        bare.append(len(data) / (time.perf_counter() - started))
+        bare.append(bare_weasyprint_letters_per_s())
     return [Row("notifier.pdf_letters_per_s", median(ours), "letters/s", median(bare),
                 "ratio ≥ 0.9 (bare WeasyPrint, same letters, one document)")]
 
@@ -105,20 +116,11 @@ def _pdf_rows() -> list[Row]:
 @benchmark("notifier.")
 async def notifier(servers: Servers) -> list[Row]:
     """Emails through the pool to a sink in another process; PDF letters in one process."""
-    smtp, http = free_port(), free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        sink = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "teleservices.shared.cli", "mailbox", "--dir", str(Path(tmp) / "mail"),
-            "--smtp-port", str(smtp), "--http-port", str(http), stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL)
-        try:
-            await asyncio.sleep(2)
+        async with smtp_sink(Path(tmp) / "mail") as smtp:
             ours, bare = [], []
             for _ in range(ROUNDS):
                 ours.append(await _through_notifier(smtp, _letters(EMAILS)))
                 bare.append(await _bare(smtp, _letters(EMAILS)))
-        finally:
-            sink.terminate()
-            await sink.wait()
     return [Row("notifier.emails_per_s", median(ours), "emails/s", median(bare),
                 "ratio ≥ 0.9 (bare aiosmtplib, same messages)"), *_pdf_rows()]

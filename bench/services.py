@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bench.harness import Servers
@@ -46,3 +50,24 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("VmRSS not found")
+
+
+@asynccontextmanager
+async def smtp_sink(folder: Path) -> AsyncIterator[int]:
+    """The platform's SMTP sink in its own process (as `make up` runs it); yields its SMTP port."""
+    smtp, http = free_port(), free_port()
+    sink = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "teleservices.shared.cli", "mailbox", "--dir", str(folder), "--smtp-port", str(smtp),
+        "--http-port", str(http), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", smtp)
+                writer.close()
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        yield smtp
+    finally:
+        sink.terminate()
+        await sink.wait()
