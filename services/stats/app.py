@@ -15,7 +15,7 @@ from teleservices.shared.messages.topics import (
 )
 from teleservices.shared.runtime import ServiceRuntime
 from teleservices.shared.web import create_service_app
-from teleservices.stats import api, projection
+from teleservices.stats import api, figures, projection
 from teleservices.stats.service import Statistics
 from teleservices.stats.settings import StatsSettings
 
@@ -39,6 +39,11 @@ def create_app(settings: StatsSettings) -> FastAPI:
         return None
 
     runtime.resource(join_generation, nothing)
+
+    async def keep_figures_fresh() -> None:
+        await figures.keep_fresh(runtime.db)
+
+    runtime.every("academy-figures", keep_figures_fresh)
     app = create_service_app(runtime, title="Téléservices — statistiques")
     app.state.statistics = Statistics(runtime.db, settings)
     app.state.consumer = consumer

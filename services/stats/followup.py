@@ -40,9 +40,8 @@ WHERE x.uai = $1 GROUP BY 1, 2, 3
 """
 FUNNEL_SQL = """
 WITH p AS (SELECT eleve_id, coalesce(division, '') AS division FROM eleves WHERE uai = $1 AND present),
-l AS (SELECT p.division, r.population, r.account_id, coalesce(a.state, 'Non notifié') AS state
-      FROM p JOIN rattachements r ON r.uai = $1 AND r.eleve_id = p.eleve_id AND r.attached
-      LEFT JOIN accounts a USING (account_id))
+l AS (SELECT p.division, r.population, r.account_id, coalesce(r.state, 'Non notifié') AS state
+      FROM p JOIN rattachements r ON r.uai = $1 AND r.eleve_id = p.eleve_id AND r.attached)
 SELECT population, division, GROUPING(division) AS g, count(DISTINCT account_id) AS comptes,
        count(DISTINCT account_id) FILTER (WHERE state = 'Non notifié') AS non_notifies,
        count(DISTINCT account_id) FILTER (WHERE state = 'Notifié') AS notifies,

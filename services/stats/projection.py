@@ -25,6 +25,7 @@ from teleservices.shared.messages.catalog import (
     TemporaryCredentialIssued,
 )
 from teleservices.shared.messages.envelope import Message
+from teleservices.stats.figures import mark
 
 M = TypeVar("M", bound=Message)
 NOTIFIE = "Notifié"
@@ -53,6 +54,7 @@ async def eleves_present(batch: Sequence[siecle.EleveArrived | siecle.EleveChang
         " ON CONFLICT (uai, eleve_id) DO UPDATE SET division = excluded.division, code_mef = excluded.code_mef,"
         " libelle_mef = excluded.libelle_mef, present = true, version = excluded.version"
         " WHERE eleves.version < excluded.version", *_columns(rows, 6))
+    await mark(ctx, (e.uai for e in batch))
 
 
 async def eleves_left(batch: Sequence[siecle.EleveLeft], ctx: HandlerContext) -> None:
@@ -64,6 +66,7 @@ async def eleves_left(batch: Sequence[siecle.EleveLeft], ctx: HandlerContext) ->
         " SELECT u, i, false, v FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS t(u, i, v)"
         " ON CONFLICT (uai, eleve_id) DO UPDATE SET present = false, version = excluded.version"
         " WHERE eleves.version < excluded.version", *_columns(rows, 3))
+    await mark(ctx, (e.uai for e in batch))
 
 
 async def imports_applied(batch: Sequence[siecle.ImportApplied], ctx: HandlerContext) -> None:
@@ -85,6 +88,7 @@ async def establishments_created(batch: Sequence[EstablishmentCreated], ctx: Han
     await ctx.conn.execute(
         "INSERT INTO establishments (uai, name, academy) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])"
         " ON CONFLICT (uai) DO UPDATE SET name = excluded.name, academy = excluded.academy", *_columns(rows, 3))
+    await mark(ctx, (e.uai for e in batch))
 
 
 async def accounts_created(batch: Sequence[AccountCreated], ctx: HandlerContext) -> None:
@@ -120,11 +124,14 @@ async def states_changed(batch: Sequence[AccountStateChanged], ctx: HandlerConte
         f" state_at = CASE WHEN {newer} THEN excluded.state_at ELSE accounts.state_at END,"
         f" state_version = CASE WHEN {newer} THEN excluded.state_version ELSE accounts.state_version END",
         *_columns(rows, 7))
+    await copy_states(ctx, list(latest))
+    await mark(ctx, (e.uai for e in batch), latest)
 
 
 async def credentials_issued(batch: Sequence[TemporaryCredentialIssued], ctx: HandlerContext) -> None:
     """A delivered letter put a temporary password in force: the notification date moves."""
     await _greatest(ctx, "notified_at", [(e.account_id, e.issued_at) for e in batch])
+    await copy_states(ctx, [e.account_id for e in batch])
 
 
 async def accesses_started(batch: Sequence[portal.LoggedIn | portal.FirstConnectionCompleted],
@@ -156,6 +163,17 @@ async def attachments(batch: Sequence[AccountAttached | AccountDetached], ctx: H
         " version = excluded.version, personne_id = coalesce(excluded.personne_id, rattachements.personne_id)"
         " WHERE rattachements.version < excluded.version"
         " OR (rattachements.version = excluded.version AND NOT excluded.attached)", *_columns(rows, 7))
+    await copy_states(ctx, [e.account_id for e in batch])
+    await mark(ctx, (e.uai for e in batch))
+
+
+async def copy_states(ctx: HandlerContext, account_ids: Sequence[Any]) -> None:
+    """Each attachment carries its account's state and notification date (whichever arrived first)."""
+    await ctx.conn.execute(
+        "UPDATE rattachements r SET state = a.state, since = greatest(a.notified_at, a.state_at) FROM accounts a"
+        " WHERE a.account_id = r.account_id AND r.account_id = ANY($1::uuid[])"
+        " AND (r.state IS DISTINCT FROM a.state OR r.since IS DISTINCT FROM greatest(a.notified_at, a.state_at))",
+        list(set(account_ids)))
 
 
 def _attachment_order(e: AccountAttached | AccountDetached) -> tuple[datetime, bool]:

@@ -12,6 +12,7 @@ from teleservices.stats.domain.tables import (
     ELEVES_COLUMNS,
     RESPONSABLES_COLUMNS,
     Cell,
+    Column,
     Synthesis,
     Table,
     by_structure,
@@ -24,54 +25,29 @@ from teleservices.stats.domain.tables import (
     text,
 )
 
-NON_NOTIFIE, NOTIFIE, EN_COURS, UTILISE = "Non notifié", "Notifié", "En cours d''activation", "Utilisé"
-NOTIFIES = f"('{NOTIFIE}', '{EN_COURS}')"
+NON_NOTIFIE, NOTIFIE, EN_COURS, UTILISE = "Non notifié", "Notifié", "En cours d'activation", "Utilisé"
+NOTIFIES = "('Notifié', 'En cours d''activation')"
 
 OWN_ACCOUNTS = (  # each pupil's own account (the newest attachment, should two ever overlap)
-    "SELECT DISTINCT ON (r.uai, r.eleve_id) r.uai, r.eleve_id, coalesce(a.state, 'Non notifié') AS state"
-    " FROM rattachements r LEFT JOIN accounts a USING (account_id)"
-    " WHERE r.population = 'eleve' AND r.attached AND {where} ORDER BY r.uai, r.eleve_id, r.version DESC")
+    "SELECT DISTINCT ON (r.uai, r.eleve_id) r.uai, r.eleve_id, coalesce(r.state, 'Non notifié') AS state"
+    " FROM rattachements r WHERE r.population = 'eleve' AND r.attached AND {where}"
+    " ORDER BY r.uai, r.eleve_id, r.version DESC")
 
-ELEVES_SQL = f"""
-WITH own AS ({OWN_ACCOUNTS.format(where="r.uai = $1")})
-SELECT coalesce(e.code_mef, '') AS mef, max(e.libelle_mef) AS libelle, coalesce(e.division, '') AS division,
-       count(*) AS eleves,
-       count(*) FILTER (WHERE own.state = '{NON_NOTIFIE}') AS non_notifies,
-       count(*) FILTER (WHERE own.state IN {NOTIFIES}) AS notifies,
-       count(*) FILTER (WHERE own.state = '{UTILISE}') AS utilises
-FROM eleves e LEFT JOIN own ON own.eleve_id = e.eleve_id
-WHERE e.uai = $1 AND e.present
-GROUP BY 1, 3
+PUPILS_SQL = """
+SELECT eleve_id, coalesce(code_mef, '') AS mef, libelle_mef, coalesce(division, '') AS division
+FROM eleves WHERE uai = $1 AND present
+"""
+# Attachments carry their account's state (projection.copy_states): one table read, no join.
+OWN_STATES_SQL = """
+SELECT DISTINCT ON (eleve_id) eleve_id, state FROM rattachements
+WHERE uai = $1 AND population = 'eleve' AND attached ORDER BY eleve_id, version DESC
+"""
+REPRESENTATIVES_SQL = """
+SELECT eleve_id, account_id, state, since FROM rattachements WHERE uai = $1 AND population = 'responsable' AND attached
 """
 
-RESPONSABLES_SQL = f"""
-WITH p AS (SELECT eleve_id, coalesce(code_mef, '') AS mef, libelle_mef, coalesce(division, '') AS division
-           FROM eleves WHERE uai = $1 AND present),
-l AS (SELECT p.mef, p.division, p.eleve_id, r.account_id, coalesce(a.state, 'Non notifié') AS state,
-             coalesce(greatest(a.notified_at, a.state_at) >= $2, false) AS this_year
-      FROM p JOIN rattachements r ON r.uai = $1 AND r.eleve_id = p.eleve_id AND r.population = 'responsable'
-                                  AND r.attached
-      LEFT JOIN accounts a USING (account_id)),
-pc AS (SELECT mef, division, GROUPING(mef, division) AS g, count(*) AS eleves, max(libelle_mef) AS libelle
-       FROM p GROUP BY GROUPING SETS ((mef, division), (mef), ())),
-lc AS (SELECT mef, division, GROUPING(mef, division) AS g,
-              count(DISTINCT account_id) AS comptes,
-              count(DISTINCT account_id) FILTER (WHERE state = '{NON_NOTIFIE}') AS non_notifies,
-              count(DISTINCT account_id) FILTER (WHERE state IN {NOTIFIES}) AS notifies,
-              count(DISTINCT account_id) FILTER (WHERE state IN {NOTIFIES} AND this_year) AS notifies_annee,
-              count(DISTINCT account_id) FILTER (WHERE state = '{UTILISE}') AS utilises,
-              count(DISTINCT eleve_id) FILTER (WHERE state = '{UTILISE}') AS eleves_resp_utilise
-       FROM l GROUP BY GROUPING SETS ((mef, division), (mef), ()))
-SELECT pc.g, pc.mef, pc.division, pc.libelle, pc.eleves, coalesce(lc.comptes, 0) AS comptes,
-       coalesce(lc.non_notifies, 0) AS non_notifies, coalesce(lc.notifies, 0) AS notifies,
-       coalesce(lc.notifies_annee, 0) AS notifies_annee, coalesce(lc.utilises, 0) AS utilises,
-       coalesce(lc.eleves_resp_utilise, 0) AS eleves_resp_utilise
-FROM pc LEFT JOIN lc ON lc.g = pc.g AND lc.mef IS NOT DISTINCT FROM pc.mef
-                     AND lc.division IS NOT DISTINCT FROM pc.division
-"""
-
-ACADEMY_SQL = f"""
-WITH est AS (SELECT uai, name FROM establishments WHERE academy = $1),
+FIGURES_SQL = f"""
+WITH est AS (SELECT unnest($1::text[]) AS uai),
 p AS (SELECT e.uai, e.eleve_id FROM eleves e JOIN est USING (uai) WHERE e.present),
 own AS ({OWN_ACCOUNTS.format(where="r.uai IN (SELECT uai FROM est)")}),
 ec AS (SELECT p.uai, count(*) AS eleves,
@@ -79,22 +55,30 @@ ec AS (SELECT p.uai, count(*) AS eleves,
               count(*) FILTER (WHERE own.state IN {NOTIFIES}) AS notifies,
               count(*) FILTER (WHERE own.state = '{UTILISE}') AS utilises
        FROM p LEFT JOIN own USING (uai, eleve_id) GROUP BY p.uai),
-l AS (SELECT p.uai, p.eleve_id, r.account_id, coalesce(a.state, 'Non notifié') AS state
+l AS (SELECT DISTINCT p.uai, p.eleve_id, r.account_id, coalesce(r.state, 'Non notifié') AS state
       FROM p JOIN rattachements r ON r.uai = p.uai AND r.eleve_id = p.eleve_id AND r.population = 'responsable'
-                                  AND r.attached
-      LEFT JOIN accounts a USING (account_id)),
+                                  AND r.attached),
 rc AS (SELECT uai, count(DISTINCT account_id) AS comptes,
               count(DISTINCT account_id) FILTER (WHERE state = '{NON_NOTIFIE}') AS r_non_notifies,
               count(DISTINCT account_id) FILTER (WHERE state IN {NOTIFIES}) AS r_notifies,
               count(DISTINCT account_id) FILTER (WHERE state = '{UTILISE}') AS r_utilises,
               count(DISTINCT eleve_id) FILTER (WHERE state = '{UTILISE}') AS eleves_resp_utilise
        FROM l GROUP BY uai)
-SELECT est.uai, est.name, coalesce(ec.eleves, 0) AS eleves, coalesce(ec.non_notifies, 0) AS non_notifies,
+SELECT est.uai, coalesce(ec.eleves, 0) AS eleves, coalesce(ec.non_notifies, 0) AS non_notifies,
        coalesce(ec.notifies, 0) AS notifies, coalesce(ec.utilises, 0) AS utilises,
        coalesce(rc.comptes, 0) AS comptes, coalesce(rc.r_non_notifies, 0) AS r_non_notifies,
        coalesce(rc.r_notifies, 0) AS r_notifies, coalesce(rc.r_utilises, 0) AS r_utilises,
        coalesce(rc.eleves_resp_utilise, 0) AS eleves_resp_utilise
 FROM est LEFT JOIN ec USING (uai) LEFT JOIN rc USING (uai)
+"""
+"""Each establishment's line of the academy view (kept in `figures`, recomputed when marked dirty)."""
+
+ACADEMY_SQL = """
+SELECT e.uai, e.name, coalesce(f.eleves, 0) AS eleves, coalesce(f.non_notifies, 0) AS non_notifies,
+       coalesce(f.notifies, 0) AS notifies, coalesce(f.utilises, 0) AS utilises, coalesce(f.comptes, 0) AS comptes,
+       coalesce(f.r_non_notifies, 0) AS r_non_notifies, coalesce(f.r_notifies, 0) AS r_notifies,
+       coalesce(f.r_utilises, 0) AS r_utilises, coalesce(f.eleves_resp_utilise, 0) AS eleves_resp_utilise
+FROM establishments e LEFT JOIN figures f USING (uai) WHERE e.academy = $1
 """
 
 ACADEMY_COLUMNS = [
@@ -123,47 +107,70 @@ def school_year_start(annee_scolaire: int | None, start_month: int, now: datetim
     return datetime(annee_scolaire, start_month, 1, tzinfo=UTC)
 
 
+Level = tuple[str | None, str | None]
+"""(MEF, division) of a per-structure row, (MEF, None) of a MEF's "Somme :" row, (None, None) of the establishment."""
+
+
+async def _levels(conn: asyncpg.Connection, uai: str) -> tuple[dict[Level, list[str]], dict[str, str]]:
+    """The present pupils at each level, and each MEF's label."""
+    levels: dict[Level, list[str]] = defaultdict(list, {(None, None): []})
+    labels: dict[str, str] = {}
+    for r in await conn.fetch(PUPILS_SQL, uai):
+        labels[r["mef"]] = max(labels.get(r["mef"], ""), r["libelle_mef"] or "")
+        for level in ((r["mef"], r["division"]), (r["mef"], None), (None, None)):
+            levels[level].append(r["eleve_id"])
+    return levels, labels
+
+
+def _tables(levels: dict[Level, dict[str, Cell]], labels: dict[str, str], columns: list[Column],
+            title: str) -> list[Table]:
+    sections: dict[tuple[str, str], list[dict[str, Cell]]] = defaultdict(list)
+    for (mef, division), figures in levels.items():
+        if mef is not None and division is not None:
+            sections[(mef, labels[mef])].append({"division": division, **figures})
+    totals = {mef: figures for (mef, division), figures in levels.items() if mef is not None and division is None}
+    return [Table(title=title, section="etablissement", columns=columns, rows=[levels[(None, None)]]),
+            *by_structure(sections, totals, columns)]
+
+
 async def eleves(conn: asyncpg.Connection, uai: str) -> Synthesis:
     """Synthèse comptes élèves: the establishment, then per MEF and division with "Somme :" rows."""
-    sections: dict[str, list[dict[str, Cell]]] = defaultdict(list)
-    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    labels: dict[str, str] = {}
-    for r in await conn.fetch(ELEVES_SQL, uai):
-        labels[r["mef"]] = max(labels.get(r["mef"], ""), r["libelle"] or "")
-        figures = (r["eleves"], r["non_notifies"], r["notifies"], r["utilises"])
-        sections[r["mef"]].append({"division": r["division"], **eleves_figures(*figures)})
-        totals[r["mef"]] = [a + b for a, b in zip(totals[r["mef"]], figures, strict=True)]
-    establishment = [sum(column) for column in zip(*totals.values(), strict=True)] or [0, 0, 0, 0]
-    structure = by_structure({(code, labels[code]): rows for code, rows in sections.items()},
-                             {code: eleves_figures(*t) for code, t in totals.items()}, ELEVES_COLUMNS)
-    return Synthesis(scope=uai, synthese="eleves", title="Synthèse comptes élèves", tables=[
-        Table(title="Synthèse des comptes élèves de l'établissement", section="etablissement",
-              columns=ELEVES_COLUMNS, rows=[eleves_figures(*establishment)]), *structure])
+    levels, labels = await _levels(conn, uai)
+    own = {r["eleve_id"]: r["state"] or NON_NOTIFIE for r in await conn.fetch(OWN_STATES_SQL, uai)}
+    figures: dict[Level, dict[str, Cell]] = {}
+    for level, pupils in levels.items():
+        states = [own[e] for e in pupils if e in own]
+        figures[level] = eleves_figures(len(pupils), states.count(NON_NOTIFIE),
+                                        states.count(NOTIFIE) + states.count(EN_COURS), states.count(UTILISE))
+    return Synthesis(scope=uai, synthese="eleves", title="Synthèse comptes élèves", tables=_tables(
+        figures, labels, ELEVES_COLUMNS, "Synthèse des comptes élèves de l'établissement"))
 
 
 async def responsables(conn: asyncpg.Connection, uai: str, year_start: datetime) -> Synthesis:
     """Synthèse comptes responsables: a grouped account counts once per line, each of its pupils counts."""
-    sections: dict[tuple[str, str], list[dict[str, Cell]]] = defaultdict(list)
-    totals: dict[str, dict[str, Cell]] = {}
-    establishment = responsables_figures(0, 0, 0, 0, 0, 0, 0)
-    labels: dict[str, str] = {}
-    rows = await conn.fetch(RESPONSABLES_SQL, uai, year_start)
-    for r in rows:
-        if r["g"] == 1:
-            labels[r["mef"]] = r["libelle"] or ""
-    for r in rows:
-        figures = responsables_figures(r["eleves"], r["comptes"], r["non_notifies"], r["notifies"],
-                                       r["notifies_annee"], r["utilises"], r["eleves_resp_utilise"])
-        if r["g"] == 0:
-            sections[(r["mef"], labels[r["mef"]])].append({"division": r["division"], **figures})
-        elif r["g"] == 1:
-            totals[r["mef"]] = figures
-        else:
-            establishment = figures
-    return Synthesis(scope=uai, synthese="responsables", title="Synthèse comptes responsables", tables=[
-        Table(title="Synthèse des comptes responsables de l'établissement", section="etablissement",
-              columns=RESPONSABLES_COLUMNS, rows=[establishment]),
-        *by_structure(sections, totals, RESPONSABLES_COLUMNS)])
+    levels, labels = await _levels(conn, uai)
+    links: dict[str, list[tuple[object, str, bool]]] = defaultdict(list)
+    for r in await conn.fetch(REPRESENTATIVES_SQL, uai):
+        since = r["since"]
+        links[r["eleve_id"]].append((r["account_id"], r["state"] or NON_NOTIFIE,
+                                     since is not None and since >= year_start))
+    figures: dict[Level, dict[str, Cell]] = {}
+    for level, pupils in levels.items():
+        accounts: dict[object, tuple[str, bool]] = {}
+        with_used = 0
+        for eleve_id in pupils:
+            mine = links.get(eleve_id, ())
+            for account_id, state, this_year in mine:
+                accounts[account_id] = (state, this_year)
+            with_used += any(state == UTILISE for _, state, _ in mine)
+        states = list(accounts.values())
+        figures[level] = responsables_figures(
+            len(pupils), len(states), sum(s == NON_NOTIFIE for s, _ in states),
+            sum(s in (NOTIFIE, EN_COURS) for s, _ in states),
+            sum(s in (NOTIFIE, EN_COURS) and this_year for s, this_year in states),
+            sum(s == UTILISE for s, _ in states), with_used)
+    return Synthesis(scope=uai, synthese="responsables", title="Synthèse comptes responsables", tables=_tables(
+        figures, labels, RESPONSABLES_COLUMNS, "Synthèse des comptes responsables de l'établissement"))
 
 
 async def academy(conn: asyncpg.Connection, code: str, sort: str = "taux_activation",

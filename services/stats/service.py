@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from teleservices.shared.db import Database
-from teleservices.stats import followup, queries
+from teleservices.stats import figures, followup, queries
 from teleservices.stats.domain.tables import Synthesis
 from teleservices.stats.settings import StatsSettings
 
@@ -52,6 +52,7 @@ class Statistics:
             return await followup.campagnes(conn, uai)
 
     async def academy(self, code: str, sort: str, descending: bool) -> Synthesis:
-        """Every establishment of an academy with its figures."""
+        """Every establishment of an academy with its figures (those changed a moment ago recomputed first)."""
+        await figures.refresh(self.db, academy=code)
         async with self.db.connection() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             return await queries.academy(conn, code, sort, descending)

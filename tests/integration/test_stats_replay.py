@@ -30,7 +30,7 @@ from teleservices.shared.messages.catalog import (
 )
 from teleservices.shared.messages.envelope import Envelope, Message
 from teleservices.shared.settings import DatabaseSettings
-from teleservices.stats import projection, queries
+from teleservices.stats import figures, projection, queries
 from teleservices.stats.domain.tables import SANS_DIVISION, SOMME, Synthesis, eleves_figures, responsables_figures
 
 UAI = "0540020X"
@@ -39,7 +39,8 @@ YEAR_START = datetime(2026, 9, 1, tzinfo=UTC)
 DIVISIONS = ["6A", "6B", "5A", None]
 MEFS = [("10110001110", "6EME"), ("10210001110", "5EME"), (None, None)]
 MIGRATIONS = Path(__file__).parents[2] / "services" / "stats" / "migrations"
-READ_MODELS = "establishments, eleves, accounts, rattachements, accesses, letters, deliveries, processed_messages"
+READ_MODELS = ("establishments, eleves, accounts, rattachements, accesses, letters, deliveries, figures, dirty,"
+               " processed_messages")
 
 
 @dataclass
@@ -261,9 +262,19 @@ async def replay_in_runs(db: Database, envelopes: list[Envelope]) -> None:
 
 
 async def figures_in(db: Database) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The two syntheses, and the establishment's line of the academy view checked against them."""
+    await figures.refresh(db)
     async with db.connection() as conn:
-        return {**figures_of(await queries.eleves(conn, UAI)),
-                **figures_of(await queries.responsables(conn, UAI, YEAR_START))}
+        found = {**figures_of(await queries.eleves(conn, UAI)),
+                 **figures_of(await queries.responsables(conn, UAI, YEAR_START))}
+        [line] = (await queries.academy(conn, "NANCY-METZ")).tables[0].rows
+    pupils = found[("eleves", "etablissement", None, None)]
+    representatives = found[("responsables", "etablissement", None, None)]
+    assert line == {**line, **{k: pupils[k] for k in ("eleves", "non_notifies", "notifies", "utilises")},
+                    "comptes": representatives["comptes"], "r_non_notifies": representatives["non_notifies"],
+                    "r_notifies": representatives["notifies"], "r_utilises": representatives["utilises"],
+                    "pct_eleves_resp_utilise": representatives["pct_eleves_resp_utilise"]}
+    return found
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -286,6 +297,7 @@ async def test_any_delivery_order_gives_the_direct_count(read_models: Database, 
 
     async with read_models.connection() as conn:
         await conn.execute(f"TRUNCATE {READ_MODELS}")
+        await conn.execute("INSERT INTO establishments (uai) VALUES ($1)", UAI)  # its academy: from the events
     await replay_shuffled(read_models, delivered)
     assert await figures_in(read_models) == expected
 
