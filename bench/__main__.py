@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 
-from bench import accounts, campaign, notifier, outbox, portal, rush, sync  # noqa: F401 — they register
+from bench import accounts, campaign, notifier, outbox, portal, rush, stats, sync  # noqa: F401 — they register
 from bench.harness import BENCHMARKS, Row, servers, table, write_results
 
 
