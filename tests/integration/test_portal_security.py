@@ -14,6 +14,7 @@ from tests.support.accounts import AccountsUnderTest
 from tests.support.portal import (
     PortalUnderTest,
     csrf,
+    deliver,
     in_use,
     login,
     notified,
@@ -21,6 +22,7 @@ from tests.support.portal import (
     ready_family,
     running_portal,
 )
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -193,3 +195,38 @@ async def test_the_accounts_read_api_answers_only_about_the_account_the_token_na
         mine = sign({"aud": "accounts", "acc": rep["id"], "exp": int(time.time()) + 60}, key)
         view = (await api.get(f"/internal/portal/accounts/{rep['id']}", headers={"x-portal-token": mine})).json()
     assert [e["prenom"] for e in view["eleves"]] == ["Guillaume"] and view["etablissement"]["uai"] == "0540001A"
+
+
+async def test_recovery_requests_are_limited_per_identifier_without_saying_whether_it_exists(
+        portal: PortalUnderTest) -> None:
+    async with portal.browser() as family:
+        answers = [(await post(family, "/mot-de-passe-oublie", {"identifiant": "quelqu.un1"})).status_code
+                   for _ in range(6)]
+    assert answers == [200] * 5 + [429]
+    async with portal.browser() as family:  # another identifier is not affected
+        assert (await post(family, "/mot-de-passe-oublie", {"identifiant": "autre.personne1"})).status_code == 200
+
+
+async def test_a_password_reset_by_staff_ends_the_sessions_and_the_chosen_password(portal: PortalUnderTest) -> None:
+    pupil = (await ready_family(portal))["eleve"][0]
+    password = await in_use(portal, pupil)
+    async with portal.browser() as child:
+        await login(child, pupil["identifiant"], password)
+        assert "Bienvenue" in (await child.get("/")).text
+        async with portal.accounts.client() as api:
+            launched = await api.post(f"/api/v1/accounts/{pupil['id']}/notifications",
+                                      json={"channel": "paper", "reset_password": True})
+            await deliver(portal.accounts, launched.json()["notification_id"], pupil["id"])
+
+        async def reset_reached_the_portal() -> bool:
+            row = await portal.credential(pupil["id"])
+            return bool(row["state"] == "Notifié" and row["password_hash"] is None)
+
+        await eventually(reset_reached_the_portal)
+        assert "Connexion à Scolarité services" in (await child.get("/")).text  # the session is gone
+        assert (await login(child, pupil["identifiant"], password)).status_code == 401
+        async with portal.accounts.client() as api:
+            temporary = (await api.get(f"/api/v1/accounts/{pupil['id']}/temporary-password")).json()[
+                "temporary_password"]
+        await login(child, pupil["identifiant"], temporary)
+        assert (await child.get("/")).headers["location"] == "/premiere-connexion"
