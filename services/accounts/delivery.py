@@ -15,7 +15,7 @@ from teleservices.shared.messages.catalog import (
     NotificationFailed,
     TemporaryCredentialIssued,
 )
-from teleservices.shared.security.passwords import hash_password
+from teleservices.shared.security.passwords import hash_temporary_password
 from teleservices.shared.security.sealing import unseal
 
 
@@ -43,7 +43,7 @@ class DeliveryResults:
         if sealed:
             password = unseal(self.settings.secrets.at_rest_key.get_secret_value(), sealed, str(account.id))
             await events.emit(conn, TemporaryCredentialIssued(
-                account_id=account.id, identifiant=account.identifiant, password_hash=hash_password(password),
+                account_id=account.id, identifiant=account.identifiant, password_hash=hash_temporary_password(password),
                 issued_at=event.delivered_at), str(account.id), account.uai)
 
     async def failed(self, event: NotificationFailed, ctx: HandlerContext) -> None:

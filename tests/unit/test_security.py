@@ -14,6 +14,7 @@ from teleservices.shared.security.passwords import (
     TEMPORARY_PASSWORD_ALPHABET,
     TEMPORARY_PASSWORD_LENGTH,
     hash_password,
+    hash_temporary_password,
     needs_rehash,
     new_temporary_password,
     verify_password,
@@ -233,6 +234,14 @@ def test_hash_uses_argon2id_with_owasp_parameters() -> None:
     assert hashed.startswith("$argon2id$")
     assert "m=19456,t=2" in hashed
     assert not needs_rehash(hashed)
+
+
+def test_a_drawn_temporary_password_gets_a_salted_argon2id_hash_the_common_check_verifies() -> None:
+    drawn = new_temporary_password()
+    hashed = hash_temporary_password(drawn)
+    assert hashed.startswith("$argon2id$") and "m=2048,t=1" in hashed and drawn not in hashed
+    assert hash_temporary_password(drawn) != hashed
+    assert verify_password(hashed, drawn) and not verify_password(hashed, drawn[::-1] + "x")
 
 
 def test_hash_made_with_weaker_parameters_needs_rehash() -> None:
