@@ -275,3 +275,19 @@ def test_dockerignore_keeps_state_and_secrets_out_but_not_the_sources() -> None:
         assert excluded in patterns, f".dockerignore lacks {excluded}"
     for needed in ("src", "shared", "services", "pyproject.toml", "*", "deploy"):
         assert needed not in patterns, f".dockerignore would drop {needed}"
+
+
+@pytest.mark.parametrize("name", ["gateway", "portal-auth", "notifier"])
+def test_services_reach_each_other_by_their_compose_names(name: str) -> None:
+    """Inside compose, 127.0.0.1 is the container itself: a fronted service must be named, or the UI breaks."""
+    from teleservices.shared.services import SERVICES
+
+    env = environment(services()[name])
+    settings = SERVICES[name].settings_class
+    prefix = f"TELESERVICES_{name.upper().replace('-', '_')}_"
+    urls = {key: value for key, value in env.items() if key.startswith(prefix) and key.endswith(("_URL", "_URLS"))}
+    assert urls, f"{name} ({settings}) is told no URL of the services it calls"
+    assert not [key for key, value in urls.items() if "127.0.0.1" in str(value)]
+    if name == "gateway":
+        assert {key.removeprefix(prefix) for key in urls} >= {"ACCOUNTS_URL", "SYNC_URL", "STATS_URL",
+                                                             "PORTAL_AUTH_URL", "NOTIFIER_URLS"}
