@@ -39,5 +39,6 @@ class AccountsFeed:
         await store.identifier_changed(ctx.conn, event.account_id, event.identifiant, event.uai)
 
     async def temporary_password_issued(self, event: TemporaryCredentialIssued, ctx: HandlerContext) -> None:
-        """The hash of the temporary password in force (never the password)."""
+        """The hash of the temporary password in force (never the password); staff's new letter lifts any lock."""
         await store.temporary_password_issued(ctx.conn, event.account_id, event.identifiant, event.password_hash)
+        await store.throttle_clear(ctx.conn, f"id:{event.identifiant}")

@@ -57,10 +57,10 @@ async def login(request: Request, csrf: Field = "", identifiant: Field = "", mot
     at = now()
     response = redirect("/")
     async with portal.db.transaction() as conn:
-        await store.throttle_clear(conn, id_key)
-        if access is Access.premiere_connexion:
+        if access is Access.premiere_connexion:  # failures (birth-date guesses) count until the form succeeds
             await portal.start_session(conn, request, response, row["account_id"], "premiere_connexion")
         else:
+            await store.throttle_clear(conn, id_key)
             await portal.start_session(conn, request, response, row["account_id"], "normale")
             await store.log_connection(conn, row["account_id"], "connexion", at)
             await store.publish(conn, PORTAL_EVENTS, str(row["account_id"]),

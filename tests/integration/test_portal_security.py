@@ -150,6 +150,7 @@ async def test_birth_date_guesses_count_as_failed_attempts(portal: PortalUnderTe
         assert answers[:3] == [400, 400, 400] and 429 in answers
         assert (await guesser.get("/premiere-connexion")).status_code == 200
         assert "provisoire" in (await guesser.get("/premiere-connexion")).text  # session ended: back to login
+        assert (await login(guesser, rep["identifiant"], temporary)).status_code == 429  # a new login resets nothing
     [row] = await portal.sql("SELECT failures FROM throttle WHERE key = $1", f"id:{rep['identifiant']}")
     assert row["failures"] >= 4
 
