@@ -4,7 +4,7 @@
   consumed into the read models, beside a bare aiokafka consumer loop reading the same topics in the same run.
   Goal: ratio ≥ 0.5.
 - stats.establishment_p99_ms: « Synthèse comptes élèves » and « responsables » of that establishment through the
-  API (JSON), beside the plain SQL reading the same rows. Goal ≤ 100 ms.
+  API (JSON), the slower of the two, beside the plain SQL counting the same figures. Goal ≤ 100 ms.
 - stats.academy_p99_ms: the academy view over 60 establishments of 2,500 pupils through the API (each
   establishment's line is recomputed by the service within a second of its events), beside the plain SQL reading
   the same rows. Goal ≤ 1,000 ms.
@@ -32,7 +32,7 @@ from teleservices.shared.messages.envelope import Envelope
 from teleservices.shared.messages.topics import ACCOUNTS_EVENTS, ALL_TOPICS, SYNC_EVENTS, Topic
 from teleservices.shared.security.staff import Role, StaffPrincipal, issue_staff_token
 from teleservices.shared.settings import KafkaSettings
-from teleservices.stats.queries import ACADEMY_SQL, OWN_STATES_SQL, PUPILS_SQL, REPRESENTATIVES_SQL
+from teleservices.stats.queries import ACADEMY_SQL, ELEVES_SQL, RESPONSABLES_SQL
 
 UAI, ACADEMY = "0540001A", "NANCY-METZ"
 PUPILS = 2_500
@@ -185,16 +185,18 @@ async def stats(servers: Servers) -> list[Row]:
                 await conn.execute("INSERT INTO dirty (uai) SELECT uai FROM establishments ON CONFLICT DO NOTHING")
                 while await conn.fetchval("SELECT count(*) FROM dirty"):  # noqa: ASYNC110 — the service recomputes them
                     await asyncio.sleep(0.2)
-                sql_establishment = percentile(await _sql_latencies(conn, [
-                    (PUPILS_SQL, (UAI,)), (OWN_STATES_SQL, (UAI,)), (REPRESENTATIVES_SQL, (UAI,))]), 99)
+                start = datetime(2026, 9, 1, tzinfo=UTC)
+                sql_establishment = percentile(await _sql_latencies(conn, [(ELEVES_SQL, (UAI,))]), 99)
+                sql_establishment = max(sql_establishment, percentile(await _sql_latencies(
+                    conn, [(RESPONSABLES_SQL, (UAI, start))]), 99))
                 sql_academy = percentile(await _sql_latencies(conn, [(ACADEMY_SQL, (ACADEMY,))]), 99)
             finally:
                 await conn.close()
             async with httpx.AsyncClient(base_url=process.url, timeout=30,
                                          headers={"authorization": f"Bearer {token}"}) as client:
-                establishment = percentile(await _latencies(client, [
-                    f"/api/v1/establishments/{UAI}/stats/eleves",
-                    f"/api/v1/establishments/{UAI}/stats/responsables"]), 99)
+                establishment = max(
+                    percentile(await _latencies(client, [f"/api/v1/establishments/{UAI}/stats/eleves"]), 99),
+                    percentile(await _latencies(client, [f"/api/v1/establishments/{UAI}/stats/responsables"]), 99))
                 academy = percentile(await _latencies(client, [f"/api/v1/academies/{ACADEMY}/stats"]), 99)
         finally:
             process.stop()

@@ -33,17 +33,42 @@ OWN_ACCOUNTS = (  # each pupil's own account (the newest attachment, should two 
     " FROM rattachements r WHERE r.population = 'eleve' AND r.attached AND {where}"
     " ORDER BY r.uai, r.eleve_id, r.version DESC")
 
-PUPILS_SQL = """
-SELECT eleve_id, coalesce(code_mef, '') AS mef, libelle_mef, coalesce(division, '') AS division
-FROM eleves WHERE uai = $1 AND present
+ELEVES_SQL = f"""
+WITH own AS ({OWN_ACCOUNTS.format(where="r.uai = $1")})
+SELECT coalesce(e.code_mef, '') AS mef, max(e.libelle_mef) AS libelle, coalesce(e.division, '') AS division,
+       GROUPING(coalesce(e.code_mef, ''), coalesce(e.division, '')) AS g, count(*) AS eleves,
+       count(*) FILTER (WHERE own.state = '{NON_NOTIFIE}') AS non_notifies,
+       count(*) FILTER (WHERE own.state IN {NOTIFIES}) AS notifies,
+       count(*) FILTER (WHERE own.state = '{UTILISE}') AS utilises
+FROM eleves e LEFT JOIN own ON own.eleve_id = e.eleve_id
+WHERE e.uai = $1 AND e.present
+GROUP BY GROUPING SETS ((coalesce(e.code_mef, ''), coalesce(e.division, '')), (coalesce(e.code_mef, '')), ())
 """
-# Attachments carry their account's state (projection.copy_states): one table read, no join.
-OWN_STATES_SQL = """
-SELECT DISTINCT ON (eleve_id) eleve_id, state FROM rattachements
-WHERE uai = $1 AND population = 'eleve' AND attached ORDER BY eleve_id, version DESC
-"""
-REPRESENTATIVES_SQL = """
-SELECT eleve_id, account_id, state, since FROM rattachements WHERE uai = $1 AND population = 'responsable' AND attached
+
+# Attachments carry their account's state (projection.copy_states): no join with the academy's accounts.
+RESPONSABLES_SQL = f"""
+WITH p AS (SELECT eleve_id, coalesce(code_mef, '') AS mef, libelle_mef, coalesce(division, '') AS division
+           FROM eleves WHERE uai = $1 AND present),
+l AS (SELECT p.mef, p.division, p.eleve_id, r.account_id, coalesce(r.state, 'Non notifié') AS state,
+             coalesce(r.since >= $2, false) AS this_year
+      FROM p JOIN rattachements r ON r.uai = $1 AND r.eleve_id = p.eleve_id AND r.population = 'responsable'
+                                  AND r.attached),
+pc AS (SELECT mef, division, GROUPING(mef, division) AS g, count(*) AS eleves, max(libelle_mef) AS libelle
+       FROM p GROUP BY GROUPING SETS ((mef, division), (mef), ())),
+lc AS (SELECT mef, division, GROUPING(mef, division) AS g,
+              count(DISTINCT account_id) AS comptes,
+              count(DISTINCT account_id) FILTER (WHERE state = '{NON_NOTIFIE}') AS non_notifies,
+              count(DISTINCT account_id) FILTER (WHERE state IN {NOTIFIES}) AS notifies,
+              count(DISTINCT account_id) FILTER (WHERE state IN {NOTIFIES} AND this_year) AS notifies_annee,
+              count(DISTINCT account_id) FILTER (WHERE state = '{UTILISE}') AS utilises,
+              count(DISTINCT eleve_id) FILTER (WHERE state = '{UTILISE}') AS eleves_resp_utilise
+       FROM l GROUP BY GROUPING SETS ((mef, division), (mef), ()))
+SELECT pc.g, pc.mef, pc.division, pc.libelle, pc.eleves, coalesce(lc.comptes, 0) AS comptes,
+       coalesce(lc.non_notifies, 0) AS non_notifies, coalesce(lc.notifies, 0) AS notifies,
+       coalesce(lc.notifies_annee, 0) AS notifies_annee, coalesce(lc.utilises, 0) AS utilises,
+       coalesce(lc.eleves_resp_utilise, 0) AS eleves_resp_utilise
+FROM pc LEFT JOIN lc ON lc.g = pc.g AND lc.mef IS NOT DISTINCT FROM pc.mef
+                     AND lc.division IS NOT DISTINCT FROM pc.division
 """
 
 FIGURES_SQL = f"""
@@ -111,66 +136,42 @@ Level = tuple[str | None, str | None]
 """(MEF, division) of a per-structure row, (MEF, None) of a MEF's "Somme :" row, (None, None) of the establishment."""
 
 
-async def _levels(conn: asyncpg.Connection, uai: str) -> tuple[dict[Level, list[str]], dict[str, str]]:
-    """The present pupils at each level, and each MEF's label."""
-    levels: dict[Level, list[str]] = defaultdict(list, {(None, None): []})
-    labels: dict[str, str] = {}
-    for r in await conn.fetch(PUPILS_SQL, uai):
-        labels[r["mef"]] = max(labels.get(r["mef"], ""), r["libelle_mef"] or "")
-        for level in ((r["mef"], r["division"]), (r["mef"], None), (None, None)):
-            levels[level].append(r["eleve_id"])
-    return levels, labels
+def _level(row: asyncpg.Record) -> Level:
+    """A grouping-sets row's level: GROUPING is 0 for a division, 1 for its MEF, 3 for the establishment."""
+    return {0: (row["mef"], row["division"]), 1: (row["mef"], None)}.get(row["g"], (None, None))
 
 
-def _tables(levels: dict[Level, dict[str, Cell]], labels: dict[str, str], columns: list[Column],
+def _tables(rows: list[asyncpg.Record], figures: dict[Level, dict[str, Cell]], columns: list[Column],
             title: str) -> list[Table]:
+    labels = {r["mef"]: r["libelle"] or "" for r in rows if r["g"] == 1}
     sections: dict[tuple[str, str], list[dict[str, Cell]]] = defaultdict(list)
-    for (mef, division), figures in levels.items():
+    for (mef, division), line in figures.items():
         if mef is not None and division is not None:
-            sections[(mef, labels[mef])].append({"division": division, **figures})
-    totals = {mef: figures for (mef, division), figures in levels.items() if mef is not None and division is None}
-    return [Table(title=title, section="etablissement", columns=columns, rows=[levels[(None, None)]]),
+            sections[(mef, labels[mef])].append({"division": division, **line})
+    totals = {mef: line for (mef, division), line in figures.items() if mef is not None and division is None}
+    return [Table(title=title, section="etablissement", columns=columns, rows=[figures[(None, None)]]),
             *by_structure(sections, totals, columns)]
 
 
 async def eleves(conn: asyncpg.Connection, uai: str) -> Synthesis:
     """Synthèse comptes élèves: the establishment, then per MEF and division with "Somme :" rows."""
-    levels, labels = await _levels(conn, uai)
-    own = {r["eleve_id"]: r["state"] or NON_NOTIFIE for r in await conn.fetch(OWN_STATES_SQL, uai)}
-    figures: dict[Level, dict[str, Cell]] = {}
-    for level, pupils in levels.items():
-        states = [own[e] for e in pupils if e in own]
-        figures[level] = eleves_figures(len(pupils), states.count(NON_NOTIFIE),
-                                        states.count(NOTIFIE) + states.count(EN_COURS), states.count(UTILISE))
+    rows = await conn.fetch(ELEVES_SQL, uai)
+    figures = {(None, None): eleves_figures(0, 0, 0, 0)}
+    figures.update({_level(r): eleves_figures(r["eleves"], r["non_notifies"], r["notifies"], r["utilises"])
+                    for r in rows})
     return Synthesis(scope=uai, synthese="eleves", title="Synthèse comptes élèves", tables=_tables(
-        figures, labels, ELEVES_COLUMNS, "Synthèse des comptes élèves de l'établissement"))
+        rows, figures, ELEVES_COLUMNS, "Synthèse des comptes élèves de l'établissement"))
 
 
 async def responsables(conn: asyncpg.Connection, uai: str, year_start: datetime) -> Synthesis:
     """Synthèse comptes responsables: a grouped account counts once per line, each of its pupils counts."""
-    levels, labels = await _levels(conn, uai)
-    links: dict[str, list[tuple[object, str, bool]]] = defaultdict(list)
-    for r in await conn.fetch(REPRESENTATIVES_SQL, uai):
-        since = r["since"]
-        links[r["eleve_id"]].append((r["account_id"], r["state"] or NON_NOTIFIE,
-                                     since is not None and since >= year_start))
-    figures: dict[Level, dict[str, Cell]] = {}
-    for level, pupils in levels.items():
-        accounts: dict[object, tuple[str, bool]] = {}
-        with_used = 0
-        for eleve_id in pupils:
-            mine = links.get(eleve_id, ())
-            for account_id, state, this_year in mine:
-                accounts[account_id] = (state, this_year)
-            with_used += any(state == UTILISE for _, state, _ in mine)
-        states = list(accounts.values())
-        figures[level] = responsables_figures(
-            len(pupils), len(states), sum(s == NON_NOTIFIE for s, _ in states),
-            sum(s in (NOTIFIE, EN_COURS) for s, _ in states),
-            sum(s in (NOTIFIE, EN_COURS) and this_year for s, this_year in states),
-            sum(s == UTILISE for s, _ in states), with_used)
+    rows = await conn.fetch(RESPONSABLES_SQL, uai, year_start)
+    figures = {(None, None): responsables_figures(0, 0, 0, 0, 0, 0, 0)}
+    figures.update({_level(r): responsables_figures(
+        r["eleves"], r["comptes"], r["non_notifies"], r["notifies"], r["notifies_annee"], r["utilises"],
+        r["eleves_resp_utilise"]) for r in rows})
     return Synthesis(scope=uai, synthese="responsables", title="Synthèse comptes responsables", tables=_tables(
-        figures, labels, RESPONSABLES_COLUMNS, "Synthèse des comptes responsables de l'établissement"))
+        rows, figures, RESPONSABLES_COLUMNS, "Synthèse des comptes responsables de l'établissement"))
 
 
 async def academy(conn: asyncpg.Connection, code: str, sort: str = "taux_activation",
