@@ -7,6 +7,7 @@ from playwright.async_api import Browser, expect
 from tests.support.browser import assert_accessible, new_page, screenshot
 from tests.support.gateway import UAI_A, add_staff, establishment, sign_in, start_gateway
 from tests.support.platform import PlatformUnderTest
+from tests.support.waiting import eventually
 
 U = f"/etablissements/{UAI_A}"
 
@@ -60,3 +61,20 @@ async def test_notify_every_division_by_email_and_paper(platform: PlatformUnderT
     await screenshot(page, "gateway-responsables-ecrire")
     await page.get_by_role("button", name="Envoyer").click()
     await expect(page.get_by_text("Courriel envoyé à 3 responsable(s) ; 2 sans adresse de messagerie.")).to_be_visible()
+
+    async def four_notified() -> bool:
+        async with platform.client("accounts") as api:
+            listed = await api.get(f"/api/v1/establishments/{UAI_A}/accounts",
+                                   params={"population": "responsable", "etat": "Notifié"})
+        return bool(listed.json()["selected"] == 4)
+
+    await eventually(four_notified)
+    async with platform.database("accounts") as db:  # as if notified 80 days ago: deleted within 15 days
+        await db.execute("UPDATE accounts SET notified_at = now() - interval '80 days' WHERE state = 'Notifié'")
+    await page.goto(f"{url}{U}")
+    await expect(page.get_by_role("heading", name="Comptes bientôt supprimés")).to_be_visible()
+    await assert_accessible(page)
+    await screenshot(page, "gateway-accueil-expiration")
+    await page.get_by_role("button", name="Relancer les 4 compte(s) responsables").click()
+    await expect(page.get_by_text("Notification terminée : 100 %")).to_be_visible(timeout=90_000)
+    await expect(page.get_by_text("Progression : 4 / 4 (100 %)")).to_be_visible()

@@ -56,8 +56,26 @@ async def accueil(ctx: EstabCtx) -> Response:
         expiring = await ctx.get("accounts", f"/api/v1/establishments/{ctx.uai}/expiring")
     except BackendError:
         expiring = []
+    due = {pop: sum(1 for a in expiring if isinstance(a, dict) and a.get("population") == population)
+           for pop, population in (("responsables", "responsable"), ("eleves", "eleve"))}
     return await render(ctx, ctx.request, "accueil.html", title="Accueil", services=services, expiring=expiring,
-                        may_activate=ctx.staff.may_use(Menu.gestion_services))
+                        due=due, may_activate=ctx.staff.may_use(Menu.gestion_services))
+
+
+@router.post("/etablissements/{uai}/relance-expiration/{pop}")
+async def remind_expiring(ctx: EstabCtx, pop: str) -> Response:
+    """One click: a campaign over exactly the accounts due to expire in the next 15 days (the others unticked)."""
+    from teleservices.gateway.screens.notifier import population_of
+
+    population, _ = population_of(ctx, pop)
+    expiring = await ctx.get("accounts", f"/api/v1/establishments/{ctx.uai}/expiring")
+    due = {str(a["id"]) for a in expiring if a["population"] == population}
+    listing = await ctx.get("accounts", f"/api/v1/establishments/{ctx.uai}/accounts", params={"population": population})
+    excluded = [line["id"] for line in listing["accounts"] if str(line["id"]) not in due]
+    mode = "Courrier électronique et courrier papier" if population == "responsable" else "Courrier papier seul"
+    launched = await ctx.call("accounts", "POST", f"/api/v1/establishments/{ctx.uai}/campaigns", json={
+        "population": population, "mode": mode, "exclus": excluded})
+    return redirect(ctx.url(f"/{pop}/campagnes/{quote(str(launched['id']))}"), ctx.request)
 
 
 @router.post("/etablissements/{uai}/activation")
