@@ -148,6 +148,7 @@ async def breach_report(conn: asyncpg.Connection, *, actor_id: str | None, since
         records[row["action"]] = records.get(row["action"], 0) + 1
         details = row["details"] or {}
         ids = {row["account_id"]} | {uuid.UUID(details[k]) for k in _ACCOUNT_KEYS if details.get(k)}
+        ids |= {uuid.UUID(a) for a in details.get("comptes", [])}
         if details.get("campaign_id"):
             ids |= {r["account_id"] for r in await conn.fetch(
                 "SELECT account_id FROM campaign_items WHERE campaign_id = $1", uuid.UUID(details["campaign_id"]))}

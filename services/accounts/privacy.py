@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+import httpx
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from pydantic_core import to_jsonable_python
 
 from teleservices.accounts import audit
 from teleservices.accounts.api.deps import UAI_PATTERN, Db, scoped
 from teleservices.accounts.domain.model import NotAllowed
+from teleservices.shared.privacy.access import PeerUrls, ServiceRefused, access_pdf, assemble, gather
+from teleservices.shared.privacy.retention import current_retention
 from teleservices.shared.security.staff import Role, StaffPrincipal
 from teleservices.shared.web import Staff
 
 router = APIRouter(prefix="/api/v1", tags=["protection des données"])
+NOTHING = "Aucune donnée pour cette personne dans cet établissement."
 
 
 def _bad(field: str, reason: str) -> HTTPException:
@@ -84,14 +90,59 @@ def _access_scope(staff: StaffPrincipal, uai: str) -> None:
 async def person_data(uai: str, siecle_id: str, staff: Staff, db: Db) -> dict[str, Any]:
     """Everything the accounts service holds about a pupil or a person of an establishment (secrets excepted)."""
     _access_scope(staff, uai)
-    async with db.connection() as conn:
+    found = await _person_data(db, staff, uai, siecle_id)
+    if found is None:
+        raise HTTPException(404, detail=NOTHING)
+    return found
+
+
+@router.get("/privacy/establishments/{uai}/persons/{siecle_id}/export", response_model=None)
+async def person_export(uai: str, siecle_id: str, staff: Staff, db: Db, request: Request,
+                        format: Literal["json", "pdf"] = "json") -> dict[str, Any] | Response:
+    """The right-of-access export (art. 15) across accounts, sync and notifier, as JSON or a readable PDF."""
+    _access_scope(staff, uai)
+    peers = PeerUrls()
+    async with httpx.AsyncClient(timeout=30, headers={"authorization": request.headers["authorization"]}) as client:
+        async def fetch(service: str, path: str, params: dict[str, Any]) -> tuple[int, Any]:
+            if service == "accounts":
+                found = await _person_data(db, staff, uai, siecle_id)
+                return (200, to_jsonable_python(found)) if found is not None else (404, {"detail": NOTHING})
+            url = peers.url(service)
+            if url is None:
+                raise HTTPException(503, detail={"field": service, "reason": f"adresse du service {service} inconnue"
+                                                 f" (TELESERVICES_{service.upper()}_URL)"})
+            try:
+                answer = await client.get(f"{url}{path}", params=params)
+            except httpx.TransportError as exc:
+                raise HTTPException(503, detail={"field": service, "reason": "service injoignable"}) from exc
+            return answer.status_code, answer.json()
+
+        try:
+            parts = await gather(fetch, uai, siecle_id)
+        except ServiceRefused as exc:
+            raise HTTPException(502, detail={"field": exc.service, "reason": str(exc.detail)}) from exc
+    if parts is None:
+        raise HTTPException(404, detail=NOTHING)
+    document = assemble(uai, siecle_id, parts, current_retention())
+    if format == "json":
+        return document
+    pdf = await asyncio.to_thread(access_pdf, document)
+    return Response(pdf, media_type="application/pdf", headers={
+        "content-disposition": f'attachment; filename="acces-{uai}-{siecle_id}.pdf"', "cache-control": "no-store"})
+
+
+async def _person_data(db: Any, staff: StaffPrincipal, uai: str, siecle_id: str) -> dict[str, Any] | None:
+    """What this service holds on the person; the consultation itself is audited first (so it is listed too)."""
+    async with db.transaction() as conn:
         eleve = await conn.fetchrow("SELECT * FROM eleves WHERE uai = $1 AND eleve_id = $2", uai, siecle_id)
         personne = await conn.fetchrow("SELECT * FROM personnes WHERE uai = $1 AND personne_id = $2", uai, siecle_id)
         ids = [r["account_id"] for r in await conn.fetch(
             "SELECT DISTINCT account_id FROM rattachements WHERE uai = $1 AND ((population = 'eleve' AND eleve_id = $2)"
-            " OR (population = 'responsable' AND personne_id = $2))", uai, siecle_id)]
+            " OR (population = 'responsable' AND personne_id = $2)) ORDER BY account_id", uai, siecle_id)]
         if eleve is None and personne is None and not ids:
-            raise HTTPException(404, detail="Aucune donnée pour cette personne dans cet établissement.")
+            return None
+        await audit.record(conn, staff, "exporter_donnees_personne", uai, ids[0] if ids else None,
+                           comptes=[str(i) for i in ids])
         accounts = [_without_secrets(dict(r)) for r in await conn.fetch(
             "SELECT * FROM accounts WHERE id = ANY($1) ORDER BY created_at", ids)]
         return {
@@ -111,8 +162,10 @@ async def person_data(uai: str, siecle_id: str, staff: Staff, db: Db) -> dict[st
                                             " WHERE account_id = ANY($1)", ids),
             "remplacements": await _rows(conn, "SELECT * FROM replacements WHERE account_id = ANY($1)"
                                                 " OR replaced_id = ANY($1)", ids),
-            "journal": await _rows(conn, "SELECT at, actor_id, actor_name, actor_role, uai, action, account_id,"
-                                          " details, seq FROM audit_log WHERE account_id = ANY($1) ORDER BY at", ids),
+            "journal": [dict(r) for r in await conn.fetch(
+                "SELECT at, actor_id, actor_name, actor_role, uai, action, account_id, details FROM audit_log"
+                " WHERE account_id = ANY($1) OR details -> 'comptes' ?| $2 ORDER BY at, id",
+                ids, [str(i) for i in ids])] if ids else [],
         }
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from markupsafe import escape
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from teleservices.shared.privacy.retention import RetentionFigures
 
@@ -15,6 +16,20 @@ TITLE = "Données détenues sur une personne — droit d'accès (article 15 du R
 SECTIONS = {"comptes": "Comptes et accès aux téléservices (service des comptes)",
             "imports_siecle": "Données reçues de SIECLE (service d'import)",
             "notifications": "Courriels et courriers envoyés (service de notification)"}
+
+
+class PeerUrls(BaseSettings):
+    """Where the other services answer (TELESERVICES_SYNC_URL, TELESERVICES_NOTIFIER_URL), as for the CLI."""
+
+    model_config = SettingsConfigDict(env_prefix="TELESERVICES_", extra="ignore")
+
+    sync_url: str | None = None
+    notifier_url: str | None = None
+
+    def url(self, service: str) -> str | None:
+        """The base URL of a service, without a trailing slash (None: not configured)."""
+        value: str | None = getattr(self, f"{service}_url", None)
+        return value.rstrip("/") if value else None
 
 
 Fetch = Callable[[str, str, dict[str, Any]], Awaitable[tuple[int, Any]]]

@@ -73,7 +73,10 @@ async def _held(platform: PlatformUnderTest, person: str) -> tuple[set[str], lis
 
 async def test_the_export_holds_every_value_every_service_keeps(platform: PlatformUnderTest, smtp_sink: SmtpSink,
                                                                tmp_path: Path) -> None:
-    platform.start("accounts", "sync", "notifier")
+    platform.start("sync", "notifier")  # accounts gathers the staff export from them
+    platform.env.update({"TELESERVICES_SYNC_URL": platform.processes["sync"].url,
+                         "TELESERVICES_NOTIFIER_URL": platform.processes["notifier"].url})
+    platform.start("accounts")
     async with platform.client("accounts") as api:
         assert (await api.post("/api/v1/establishments", json={
             "uai": U, "name": "Collège Jules Ferry", "academy": "NANCY-METZ"})).status_code == 201
@@ -140,6 +143,21 @@ async def test_the_export_holds_every_value_every_service_keeps(platform: Platfo
         "privacy", "export", "--uai", U, "--person", "999999"], env=env)
     assert unknown.exit_code == 1 and "aucune donnée" in unknown.output
 
+    # the staff action: the same document from the accounts API, JSON or PDF; each consultation is audited
+    async with platform.client("accounts", chef(U)) as api:
+        staff_json = await api.get(f"/api/v1/privacy/establishments/{U}/persons/{person}/export")
+    assert staff_json.status_code == 200, staff_json.text
+    assert staff_json.json()["donnees"]["imports_siecle"] == document["donnees"]["imports_siecle"]
+    assert staff_json.json()["donnees"]["notifications"] == document["donnees"]["notifications"]
+    held, _ = await _held(platform, person)  # now with the consultations, which the export lists as well
+    assert sorted(v for v in held if v not in json.dumps(staff_json.json(), ensure_ascii=False)) == []
+    assert [e["action"] for e in staff_json.json()["donnees"]["comptes"]["journal"]].count(
+        "exporter_donnees_personne") == 2  # the CLI's and this one
+    async with platform.client("accounts", chef(U)) as api:
+        staff_pdf = await api.get(f"/api/v1/privacy/establishments/{U}/persons/{person}/export",
+                                  params={"format": "pdf"})
+    assert staff_pdf.headers["content-type"] == "application/pdf" and staff_pdf.content.startswith(b"%PDF")
+
 
 async def test_a_delegate_or_another_establishment_gets_nothing(platform: PlatformUnderTest) -> None:
     platform.start("accounts")
@@ -152,3 +170,7 @@ async def test_a_delegate_or_another_establishment_gets_nothing(platform: Platfo
         assert (await api.get(f"/api/v1/privacy/establishments/{U}/persons/1")).status_code == 404
     async with platform.client("accounts", delegue(U)) as api:
         assert (await api.get(f"/api/v1/privacy/establishments/{U}/persons/1")).status_code == 403
+        assert (await api.get(f"/api/v1/privacy/establishments/{U}/persons/1/export")).status_code == 403
+    async with platform.client("accounts", chef(U)) as api:  # without the other services' addresses: said, not hidden
+        partial = await api.get(f"/api/v1/privacy/establishments/{U}/persons/1/export")
+    assert partial.status_code == 503 and partial.json()["detail"]["field"] == "sync"
