@@ -28,7 +28,7 @@ from teleservices.shared.messages.catalog import (
     SendFreeEmail,
     SendNotification,
 )
-from teleservices.shared.messages.topics import NOTIFIER_JOBS
+from teleservices.shared.messages.topics import NOTIFIER_JOBS, NOTIFIER_URGENT
 from teleservices.shared.security.links import LinkPurpose, issue_link_token
 from teleservices.shared.security.passwords import new_temporary_password
 from teleservices.shared.security.sealing import seal, unseal
@@ -142,9 +142,9 @@ class StaffActions:
             job = NotifyBatch(campaign_id=plan.notification_id, uai=scope.uai, division=eleve["division"] or "",
                               chunk=0, establishment=establishment_header(scope.establishment), templates=templates,
                               letters=(command,))
-            await events.emit(conn, job, str(plan.notification_id), scope.uai, topic=NOTIFIER_JOBS)
+            await events.emit(conn, job, str(plan.notification_id), scope.uai, topic=NOTIFIER_URGENT)
         else:
-            await events.emit(conn, command, str(plan.notification_id), scope.uai, topic=NOTIFIER_JOBS)
+            await events.emit(conn, command, str(plan.notification_id), scope.uai, topic=NOTIFIER_URGENT)
         return plan.notification_id
 
     async def new_account(self, staff: StaffPrincipal, account_id: uuid.UUID, channel: Channel) -> dict[str, Any]:
@@ -193,7 +193,7 @@ class StaffActions:
                 notification_id=notification_id, account_id=account_id, uai=scope.uai,
                 identifiant=account.identifiant, establishment_name=scope.establishment["name"], email=account.email,
                 activation_url=f"{self.settings.portal_url}/activation?jeton={token}",
-            ), str(notification_id), scope.uai, topic=NOTIFIER_JOBS)
+            ), str(notification_id), scope.uai, topic=NOTIFIER_URGENT)
             await audit.record(conn, staff, "renvoyer_courriel_activation", scope.uai, account_id,
                                address_corrected=bool(email))
         return notification_id

@@ -4,6 +4,7 @@ A job can be lost after it left PostgreSQL (a broker keeping its log in memory r
 (the notifier's events on such a broker). A campaign with letters still pending and no result for
 `campaign_stuck_after_s` has the jobs of those letters sent again as new messages marked `redriven`; the notifier
 delivers what it never delivered and reports again what it did, and both sides ignore what they already applied.
+A letter sent alone from an account's page is watched the same way.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ import asyncpg
 
 from teleservices.accounts.settings import AccountsSettings
 from teleservices.shared.db import Database
-from teleservices.shared.kafka.outbox import enqueue_many
-from teleservices.shared.messages.catalog import NotifyBatch, SendFreeEmail
+from teleservices.shared.kafka.outbox import enqueue, enqueue_many
+from teleservices.shared.messages.catalog import NotifyBatch, SendFreeEmail, SendNotification
 from teleservices.shared.messages.envelope import Envelope
-from teleservices.shared.messages.topics import NOTIFIER_JOBS
+from teleservices.shared.messages.topics import NOTIFIER_JOBS, NOTIFIER_URGENT
 from teleservices.shared.metrics import CAMPAIGN_LETTERS_PENDING, CAMPAIGNS_RUNNING
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,31 @@ class StuckCampaigns:
                 letters += len(pending)
                 log.warning("campaign re-driven", extra={"campaign_id": str(campaign["id"]), "pending": len(pending),
                                                          "jobs": len(jobs)})
+            letters += await self._singles_again(conn)
         return letters
+
+    async def _singles_again(self, conn: asyncpg.Connection) -> int:
+        """Letters sent one at a time from an account's page, pending for too long: sent again, as sent."""
+        stuck = [r["id"] for r in await conn.fetch(
+            "SELECT n.id FROM notifications n WHERE n.status = 'pending'"
+            " AND NOT EXISTS (SELECT 1 FROM campaign_items i WHERE i.notification_id = n.id)"
+            " AND greatest(n.requested_at, n.redriven_at) < now() - $1::interval FOR UPDATE OF n SKIP LOCKED",
+            timedelta(seconds=self.settings.campaign_stuck_after_s))]
+        if not stuck:
+            return 0
+        rows = await conn.fetch("SELECT topic, message_key, envelope FROM outbox WHERE topic = ANY($1::text[])"
+                                " AND message_key = ANY($2::text[]) ORDER BY id",
+                                [NOTIFIER_URGENT.name, NOTIFIER_JOBS.name], [str(n) for n in stuck])
+        for row in rows:
+            sent = Envelope.model_validate_json(row["envelope"])
+            command = sent.open()
+            if isinstance(command, NotifyBatch | SendNotification):
+                again = command.model_copy(update={"redriven": True})
+                await enqueue(conn, NOTIFIER_URGENT, row["message_key"],
+                              Envelope.wrap(again, uai=sent.uai, correlation_id=sent.correlation_id))
+        await conn.execute("UPDATE notifications SET redriven_at = now() WHERE id = ANY($1::uuid[])", stuck)
+        log.warning("single letters re-driven", extra={"letters": len(stuck)})
+        return len(stuck)
 
     async def _jobs_again(self, conn: asyncpg.Connection, campaign: asyncpg.Record,
                           pending: set[uuid.UUID]) -> list[tuple[str, Envelope]]:

@@ -21,7 +21,7 @@ from teleservices.notifier.privacy import router as privacy_router
 from teleservices.notifier.service import Notifier
 from teleservices.notifier.settings import NotifierSettings
 from teleservices.shared.messages.catalog import NotifyBatch, SendActivationEmail, SendFreeEmail, SendNotification
-from teleservices.shared.messages.topics import NOTIFIER_JOBS
+from teleservices.shared.messages.topics import NOTIFIER_JOBS, NOTIFIER_URGENT
 from teleservices.shared.metrics import JOBS_IN_FLIGHT
 from teleservices.shared.runtime import ServiceRuntime
 from teleservices.shared.web import create_service_app
@@ -65,12 +65,10 @@ def create_app(settings: NotifierSettings) -> FastAPI:
                         portal_url=settings.portal_url)
     jobs = CampaignJobs(runtime.db, settings, notifier, printing, concurrency=settings.email_concurrency)
     JOBS_IN_FLIGHT.labels(JOBS_CONSUMER).set(0)  # one series per worker from the start: the dashboard counts them
-    runtime.consume(JOBS_CONSUMER, [NOTIFIER_JOBS], {
-        SendNotification: notifier.send_notification,
-        SendActivationEmail: notifier.send_activation_email,
-        SendFreeEmail: notifier.send_free_email,
-        NotifyBatch: jobs.notify_batch,
-    })
+    single = {SendNotification: notifier.send_notification, SendActivationEmail: notifier.send_activation_email,
+              SendFreeEmail: notifier.send_free_email}
+    runtime.consume(JOBS_CONSUMER, [NOTIFIER_JOBS], {**single, NotifyBatch: jobs.notify_batch})
+    runtime.consume("urgent", [NOTIFIER_URGENT], {**single, NotifyBatch: jobs.notify_batch})
     async def purge_every_hour() -> None:
         while True:
             await purge_old_documents(runtime.db, timedelta(days=settings.document_retention_days))

@@ -55,6 +55,8 @@ class Notifier:
         """Deliver one notification letter by email."""
         delivery = Delivery(command.notification_id, command.account_id, command.uai, command.channel)
         if await self._already_settled(ctx, delivery):
+            if command.redriven:  # its result may be what was lost
+                await report_again(ctx.conn, [command.notification_id])
             return
         if command.channel is not Channel.email or not command.recipient.email:
             await self._settle(ctx, delivery, None, "aucune adresse de messagerie" if not command.recipient.email

@@ -63,6 +63,8 @@ class SendNotification(Command):
     eleve_prenom: str | None = None
     division: str | None = None
     sealed_password: str | None = None
+    redriven: bool = False
+    """Sent again because its result never came back: if it was delivered, the result is reported again."""
     """The temporary password sealed with the transit key (never in clear on a topic)."""
 
 

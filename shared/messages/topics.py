@@ -28,6 +28,11 @@ NOTIFIER_JOBS = Topic(
     "notifier.jobs", key="job id (campaign, division, chunk)", partitions=12,
     producer="accounts", description="Notification commands; fanned out over the notifier workers.",
 )
+NOTIFIER_URGENT = Topic(
+    "notifier.urgent", key="notification id", partitions=6, producer="accounts, portal-auth",
+    description="One email someone is waiting for (activation link, recovery, a letter sent from an account's "
+                "page): consumed by its own group, never queued behind the campaigns' jobs.",
+)
 NOTIFIER_EVENTS = Topic(
     "notifier.events", key="account id", partitions=6,
     producer="notifier", description="Delivery results: sent by email, printed on paper, failed.",
@@ -46,5 +51,5 @@ DEAD_LETTERS = Topic(
 )
 
 ALL_TOPICS: tuple[Topic, ...] = (
-    ACCOUNTS_EVENTS, NOTIFIER_JOBS, NOTIFIER_EVENTS, SYNC_EVENTS, PORTAL_EVENTS, DEAD_LETTERS,
+    ACCOUNTS_EVENTS, NOTIFIER_JOBS, NOTIFIER_URGENT, NOTIFIER_EVENTS, SYNC_EVENTS, PORTAL_EVENTS, DEAD_LETTERS,
 )

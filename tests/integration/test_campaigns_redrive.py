@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 from teleservices.shared.embedded.mailbox import SmtpSink
-from teleservices.shared.messages.topics import NOTIFIER_EVENTS, NOTIFIER_JOBS
+from teleservices.shared.messages.topics import NOTIFIER_EVENTS, NOTIFIER_JOBS, NOTIFIER_URGENT
 from tests.support.campaigns import (
     UAI,
     establishment_with_five_families,
@@ -76,3 +78,26 @@ async def test_results_lost_by_the_broker_are_reported_again_without_a_second_em
     assert progress["failures"] == [] and progress["done"] == 5
     assert sorted(m.recipients[0] for m in smtp_sink.store.list()) == EMAILS
     await _each_notified_once(platform)
+
+
+async def test_a_single_letter_lost_by_the_broker_is_sent_again(platform: PlatformUnderTest,
+                                                                smtp_sink: SmtpSink) -> None:
+    _quick_watch(platform)
+    platform.start("accounts")
+    await establishment_with_five_families(platform)
+    async with platform.client("accounts") as api:
+        listed = (await api.get(f"/api/v1/establishments/{UAI}/accounts",
+                                params={"population": "responsable", "nom": "Caron"})).json()["accounts"]
+        sent = await api.post(f"/api/v1/accounts/{listed[0]['id']}/notifications", json={"channel": "email"})
+    assert sent.status_code == 202, sent.text
+    await eventually(lambda: outbox_drained(platform, "accounts"))
+    assert await lose_everything_on(platform, NOTIFIER_URGENT) == 1
+    platform.start("notifier")
+
+    async def notified() -> bool:
+        async with platform.database("accounts") as db:
+            return bool(await db.fetchval("SELECT state = 'Notifié' FROM accounts WHERE id = $1",
+                                          uuid.UUID(listed[0]["id"])))
+
+    await eventually(notified, within_s=60)
+    assert [m.recipients[0] for m in smtp_sink.store.list()] == ["ines.caron@exemple.fr"]

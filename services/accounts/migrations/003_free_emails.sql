@@ -7,3 +7,6 @@ ALTER TABLE campaigns ADD COLUMN message jsonb;
 ALTER TABLE campaigns ADD COLUMN redriven_at timestamptz;
 -- The letters still awaiting their result, for progress, the stuck-campaign watcher and its gauges.
 CREATE INDEX campaign_items_pending ON campaign_items (campaign_id) WHERE status = 'en_attente';
+-- When a single letter (sent from an account's page) without result was last sent again.
+ALTER TABLE notifications ADD COLUMN redriven_at timestamptz;
+CREATE INDEX notifications_pending ON notifications (requested_at) WHERE status = 'pending';
