@@ -16,15 +16,13 @@ UPSERT_SQL = (
     f" ON CONFLICT (uai) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in COLUMNS)}, computed_at = now()")
 
 
-async def mark(ctx: HandlerContext, uais: Iterable[str | None], accounts: Iterable[object] = ()) -> None:
-    """Mark establishments dirty in the handler's transaction (with those where these accounts are attached).
+async def mark(ctx: HandlerContext, uais: Iterable[str | None]) -> None:
+    """Mark establishments dirty in the handler's transaction.
 
     DO UPDATE locks the mark until the handler commits, so a recomputation never misses a change."""
     await ctx.conn.execute(
-        "INSERT INTO dirty (uai) SELECT u FROM (SELECT unnest($1::text[]) AS u UNION"
-        " SELECT uai FROM rattachements WHERE account_id = ANY($2::uuid[])) m WHERE u IS NOT NULL"
-        " ON CONFLICT (uai) DO UPDATE SET marked_at = excluded.marked_at",
-        sorted({u for u in uais if u}), list(accounts))
+        "INSERT INTO dirty (uai) SELECT unnest($1::text[])"
+        " ON CONFLICT (uai) DO UPDATE SET marked_at = excluded.marked_at", sorted({u for u in uais if u}))
 
 
 async def refresh(db: Database, academy: str | None = None, batch: int = 8) -> int:

@@ -124,14 +124,13 @@ async def states_changed(batch: Sequence[AccountStateChanged], ctx: HandlerConte
         f" state_at = CASE WHEN {newer} THEN excluded.state_at ELSE accounts.state_at END,"
         f" state_version = CASE WHEN {newer} THEN excluded.state_version ELSE accounts.state_version END",
         *_columns(rows, 7))
-    await copy_states(ctx, list(latest))
-    await mark(ctx, (e.uai for e in batch), latest)
+    await mark(ctx, await copy_states(ctx, list(latest)))
 
 
 async def credentials_issued(batch: Sequence[TemporaryCredentialIssued], ctx: HandlerContext) -> None:
     """A delivered letter put a temporary password in force: the notification date moves."""
     await _greatest(ctx, "notified_at", [(e.account_id, e.issued_at) for e in batch])
-    await copy_states(ctx, [e.account_id for e in batch])
+    await copy_states(ctx, [e.account_id for e in batch])  # "année courante" only: not in the academy view
 
 
 async def accesses_started(batch: Sequence[portal.LoggedIn | portal.FirstConnectionCompleted],
@@ -167,13 +166,15 @@ async def attachments(batch: Sequence[AccountAttached | AccountDetached], ctx: H
     await mark(ctx, (e.uai for e in batch))
 
 
-async def copy_states(ctx: HandlerContext, account_ids: Sequence[Any]) -> None:
-    """Each attachment carries its account's state and notification date (whichever arrived first)."""
-    await ctx.conn.execute(
+async def copy_states(ctx: HandlerContext, account_ids: Sequence[Any]) -> set[str]:
+    """Each attachment carries its account's state and notification date (whichever arrived first); return the
+    establishments where an attachment changed."""
+    rows = await ctx.conn.fetch(
         "UPDATE rattachements r SET state = a.state, since = greatest(a.notified_at, a.state_at) FROM accounts a"
         " WHERE a.account_id = r.account_id AND r.account_id = ANY($1::uuid[])"
-        " AND (r.state IS DISTINCT FROM a.state OR r.since IS DISTINCT FROM greatest(a.notified_at, a.state_at))",
-        list(set(account_ids)))
+        " AND (r.state IS DISTINCT FROM a.state OR r.since IS DISTINCT FROM greatest(a.notified_at, a.state_at))"
+        " RETURNING r.uai", list(set(account_ids)))
+    return {r["uai"] for r in rows}
 
 
 def _attachment_order(e: AccountAttached | AccountDetached) -> tuple[datetime, bool]:
