@@ -36,7 +36,7 @@ def read_link(portal: Portal, token: str, purpose: LinkPurpose) -> LinkClaims | 
 
 
 async def link_problem(portal: Portal, token: str, purpose: LinkPurpose) -> tuple[LinkClaims | None, str | None]:
-    """The link's claims, or why it cannot be used ('invalid', 'expired', 'used')."""
+    """The link's claims, or why it cannot be used ('invalid', 'expired', 'used', 'replaced')."""
     claims = read_link(portal, token, purpose)
     if isinstance(claims, str):
         return None, claims
@@ -44,6 +44,8 @@ async def link_problem(portal: Portal, token: str, purpose: LinkPurpose) -> tupl
         recorded = await store.issued_link(conn, claims.link_id)
     if recorded is not None and recorded["used_at"] is not None:
         return claims, "used"
+    if recorded is not None and recorded["replaced_at"] is not None:
+        return claims, "replaced"
     return claims, None
 
 

@@ -1,4 +1,5 @@
-"""The emails the portal asks the notifier to send: activation and validation links, reset links, identifiers.
+"""The emails the portal asks the notifier to send (notifier.urgent): activation and validation links, reset links,
+identifiers.
 
 The representative's activation link travels as the notifier's own SendActivationEmail; the other emails are
 written here and travel as SendFreeEmail (a text the notifier sends as is), so the notifier needs no new command.
@@ -12,7 +13,7 @@ import asyncpg
 
 from teleservices.portal_auth import store
 from teleservices.shared.messages.catalog import SendActivationEmail, SendFreeEmail
-from teleservices.shared.messages.topics import NOTIFIER_JOBS
+from teleservices.shared.messages.topics import NOTIFIER_URGENT
 from teleservices.shared.security.links import LinkPurpose, issue_link_token, read_link_token
 
 CNIL = ("Les services en ligne ont fait l'objet de déclarations auprès de la commission nationale de l'informatique "
@@ -33,7 +34,7 @@ async def send_activation(conn: asyncpg.Connection, account_id: uuid.UUID, uai: 
                           establishment_name: str, email: str, url: str) -> None:
     """The representative's activation link (the notifier's activation email)."""
     notification_id = uuid.uuid4()
-    await store.publish(conn, NOTIFIER_JOBS, str(notification_id), SendActivationEmail(
+    await store.publish(conn, NOTIFIER_URGENT, str(notification_id), SendActivationEmail(
         notification_id=notification_id, account_id=account_id, uai=uai, identifiant=identifiant,
         establishment_name=establishment_name, email=email, activation_url=url), uai)
 
@@ -42,7 +43,7 @@ async def send_text(conn: asyncpg.Connection, account_id: uuid.UUID, uai: str, e
                     subject: str, body: str) -> None:
     """Any other email of the portal, written here."""
     notification_id = uuid.uuid4()
-    await store.publish(conn, NOTIFIER_JOBS, str(notification_id), SendFreeEmail(
+    await store.publish(conn, NOTIFIER_URGENT, str(notification_id), SendFreeEmail(
         notification_id=notification_id, account_id=account_id, uai=uai, establishment_name=establishment_name,
         reply_to=None, email=email, subject=subject, body=f"Bonjour,\n\n{body}\n\n{CNIL}\n"), uai)
 

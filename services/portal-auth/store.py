@@ -140,7 +140,9 @@ async def purge(conn: asyncpg.Connection, hard_limit: int = 100) -> None:
 
 async def link_issued(conn: asyncpg.Connection, link_id: str, account_id: uuid.UUID, purpose: str,
                       email: str | None) -> None:
-    """A link the portal emailed (with the address it validates)."""
+    """A link the portal emailed (with the address it validates); the account's earlier ones of that purpose end."""
+    await conn.execute("UPDATE links SET replaced_at = now() WHERE account_id = $1 AND purpose = $2"
+                       " AND used_at IS NULL AND replaced_at IS NULL", account_id, purpose)
     await conn.execute("INSERT INTO links (link_id, account_id, purpose, email) VALUES ($1, $2, $3, $4)",
                        link_id, account_id, purpose, email)
 
@@ -151,10 +153,11 @@ async def issued_link(conn: asyncpg.Connection, link_id: str) -> asyncpg.Record 
 
 
 async def use_link(conn: asyncpg.Connection, link_id: str, account_id: uuid.UUID, purpose: str) -> bool:
-    """Record a link's single use; False when it was used already."""
+    """Record a link's single use; False when it was used (or replaced) already."""
     used = await conn.fetchval(
         "INSERT INTO links (link_id, account_id, purpose, used_at) VALUES ($1, $2, $3, now())"
-        " ON CONFLICT (link_id) DO UPDATE SET used_at = now() WHERE links.used_at IS NULL RETURNING link_id",
+        " ON CONFLICT (link_id) DO UPDATE SET used_at = now()"
+        " WHERE links.used_at IS NULL AND links.replaced_at IS NULL RETURNING link_id",
         link_id, account_id, purpose)
     return used is not None
 

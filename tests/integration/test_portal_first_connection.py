@@ -151,6 +151,8 @@ async def test_the_representative_awaiting_activation_gets_a_new_link_to_a_corre
     first, second = await portal.commands("notifier.SendActivationEmail")
     assert (first["email"], second["email"]) == ("faute@exemple.fr", "parent@exemple.fr")
     async with portal.browser() as click:
+        old = await click.get(link_in(first["activation_url"], "/activation"))
+        assert old.status_code == 410 and "remplacé par un lien plus récent" in html.unescape(old.text)
         link = link_in(second["activation_url"], "/activation")
         await post(click, "/activation", {"jeton": link.split("jeton=")[1]}, page=link)
     assert await eventually(lambda: _is(portal, rep["id"], "Utilisé"))
@@ -212,7 +214,7 @@ async def test_an_activation_link_resent_by_staff_to_a_corrected_address_activat
         assert resent.status_code == 202, resent.text
     async with portal.accounts.app.state.runtime.db.connection() as conn:
         envelopes = [json.loads(r["envelope"]) for r in await conn.fetch(
-            "SELECT envelope FROM outbox WHERE topic = 'notifier.jobs'")]
+            "SELECT envelope FROM outbox WHERE topic IN ('notifier.jobs', 'notifier.urgent')")]
     [command] = [e["payload"] for e in envelopes if e["type"] == "notifier.SendActivationEmail"]
     link = link_in(command["activation_url"], "/activation")
     async with portal.browser() as click:

@@ -54,7 +54,8 @@ class PortalUnderTest:
 
     async def commands(self, type_: str) -> list[dict[str, Any]]:
         """The commands the portal queued for the notifier (newest last), as the notifier will read them."""
-        rows = await self.sql("SELECT envelope FROM outbox WHERE topic = 'notifier.jobs' ORDER BY created_at")
+        rows = await self.sql("SELECT envelope FROM outbox WHERE topic IN ('notifier.jobs', 'notifier.urgent')"
+                             " ORDER BY created_at")
         out = []
         for row in rows:
             envelope = json.loads(row["envelope"])
