@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import Browser, Page, expect
 
 from tests.support.browser import assert_accessible, new_page, screenshot
@@ -96,3 +98,37 @@ async def test_pupils_mass_notification_account_and_class_lists(platform: Platfo
     csv = (await _download(page, "CSV")).decode("utf-8-sig")
     assert "Identifiant du compte" in csv and "ARNAUD" in csv.upper()
     await expect(page.get_by_role("link", name="Imprimer")).to_be_visible()
+
+
+async def test_account_actions_of_used_and_activating_accounts(platform: PlatformUnderTest, browser: Browser) -> None:
+    url = start_gateway(platform, "accounts", "notifier")
+    await establishment(platform)
+    await add_staff(platform, "chef.a", "chef", (UAI_A,))
+    async with platform.database("accounts") as db:  # as the portal's events would have left them
+        await db.execute("UPDATE accounts SET state = 'Utilisé', email = 'sophie.arnaud@exemple.fr',"
+                         " email_validated = true, notified_at = now(), last_access_at = now()"
+                         " WHERE identifiant LIKE 'sophie.arnaud%'")
+        await db.execute("UPDATE accounts SET state = 'En cours d''activation', email = 'luc.blanc@ancien.fr',"
+                         " email_validated = false, notified_at = now() WHERE identifiant LIKE 'luc.blanc%'")
+    page = await new_page(browser)
+    await sign_in(page, url, "chef.a", f"{U}/responsables/comptes?nom=Arnaud")
+    await page.locator("#resultats").get_by_role("link", name="Gérer le compte").click()
+    await page.get_by_role("button", name="Simuler l'accès").click()
+    link = page.get_by_role("link", name="Ouvrir la simulation d'accès à « Scolarité services »")
+    await expect(link).to_have_attribute("href", re.compile(r"/simulation\?jeton="))
+    await page.get_by_label("Objet").fill("Réunion")
+    await page.get_by_label("Message").fill("Bonjour, la réunion a lieu jeudi.")
+    await page.get_by_role("button", name="Envoyer").click()
+    await expect(page.get_by_text("Le courriel est envoyé.")).to_be_visible()
+    await assert_accessible(page)
+    await screenshot(page, "gateway-responsables-compte-utilise")
+
+    await page.goto(f"{url}{U}/responsables/comptes?nom=Blanc")
+    await page.locator("#resultats").get_by_role("link", name="Gérer le compte").click()
+    await expect(page.locator(".en-attente").first).to_have_text("luc.blanc@ancien.fr")  # awaiting validation: red
+    await page.get_by_label("Adresse de messagerie (corriger si besoin)").fill("luc.blanc@exemple.fr")
+    await page.get_by_role("button", name="Renvoyer le courriel d'activation").click()
+    await expect(page.get_by_text("Le courriel d'activation est renvoyé.")).to_be_visible()
+    await expect(page.locator(".en-attente").first).to_have_text("luc.blanc@exemple.fr")
+    await assert_accessible(page)
+    await screenshot(page, "gateway-responsables-compte-activation")

@@ -78,3 +78,24 @@ async def test_notify_every_division_by_email_and_paper(platform: PlatformUnderT
     await page.get_by_role("button", name="Relancer les 4 compte(s) responsables").click()
     await expect(page.get_by_text("Notification terminée : 100 %")).to_be_visible(timeout=90_000)
     await expect(page.get_by_text("Progression : 4 / 4 (100 %)")).to_be_visible()
+
+
+async def test_failure_recap_and_relaunch(platform: PlatformUnderTest, browser: Browser) -> None:
+    url = start_gateway(platform, "accounts", "notifier")
+    await establishment(platform)
+    await add_staff(platform, "chef.a", "chef", (UAI_A,))
+    page = await new_page(browser)
+    await sign_in(page, url, "chef.a", f"{U}/responsables/notifier")
+    await page.get_by_label("Informer par : Courrier électronique seul").check()
+    await page.get_by_role("button", name="Notifier").click()
+    await expect(page.get_by_text("Notification terminée : 100 %")).to_be_visible(timeout=90_000)
+    recap = page.get_by_role("heading", name="Récapitulatif des personnes n'ayant pu être notifiées")
+    await expect(recap).to_be_visible()
+    await expect(page.locator("table").last.locator("tbody tr")).to_have_count(2)  # Dubois and Evrard: no address
+    await assert_accessible(page)
+    await screenshot(page, "gateway-responsables-recapitulatif")
+    first = page.url
+    await page.get_by_role("button", name="Relancer la notification").click()
+    await expect(page.get_by_text("Notification terminée : 100 %")).to_be_visible(timeout=90_000)
+    assert page.url != first
+    await expect(page.get_by_text("Progression : 2 / 2 (100 %)")).to_be_visible()

@@ -13,7 +13,7 @@ U = f"/etablissements/{UAI_A}"
 
 async def test_activation_then_opening_and_closing_services(platform: PlatformUnderTest, browser: Browser) -> None:
     url = start_gateway(platform, "accounts")
-    await establishment(platform, activate=False, families=[])
+    await establishment(platform, activate=False)
     await add_staff(platform, "chef.a", "chef", (UAI_A,))
     page = await new_page(browser)
     await page.goto(f"{url}/connexion")
@@ -49,12 +49,27 @@ async def test_activation_then_opening_and_closing_services(platform: PlatformUn
     await assert_accessible(page)
     await screenshot(page, "gateway-services-notes")
 
+    await page.get_by_label("Mef", exact=True).select_option(label="3EME")
+    await page.get_by_label("Division", exact=True).select_option("3A")
+    await page.get_by_label("Date", exact=True).fill("2026-12-12")
+    await page.get_by_role("button", name="ajouter la date").click()
+    await expect(page.get_by_text("La date de publication est ajoutée.")).to_be_visible()
+    await expect(page.get_by_role("row", name="3A 12/12/2026")).to_be_visible()
+    await page.get_by_role("button", name="supprimer la date 12/12/2026 de 3A").click()
+    await expect(page.get_by_text("La date est supprimée.")).to_be_visible()
+    await expect(page.get_by_text("Aucune date de publication.")).to_be_visible()
+
+    async with platform.client("accounts") as api:
+        await api.patch("/api/v1/academies/NANCY-METZ", json={"tipi_reference": {"12345": "Collège Langevin Wallon"}})
     await page.goto(f"{url}{U}/services/paiement")
     await page.get_by_label("Numéro du client TIPI").fill("12345")
     await page.get_by_label("Montant minimum").fill("15")
     await page.get_by_label("Adresse de messagerie pour communiquer").fill("intendance@exemple.fr")
     await page.get_by_role("button", name="Valider").click()
-    await expect(page.locator(".message")).to_be_visible()
+    await expect(page.get_by_role("alert")).to_contain_text("correspond à : Collège Langevin Wallon")
+    await page.get_by_role("button", name="Confirmer").click()
+    await expect(page.get_by_text("Le paiement en ligne est paramétré")).to_be_visible()
+    await expect(page.get_by_label("Numéro du client TIPI")).to_have_value("12345")
     await assert_accessible(page)
     await screenshot(page, "gateway-services-paiement")
 
