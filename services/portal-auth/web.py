@@ -201,6 +201,8 @@ def install_security(app: FastAPI, portal: Portal) -> None:
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if portal.settings.cookie_secure:  # served over HTTPS: browsers must keep to it
+            response.headers.setdefault("strict-transport-security", "max-age=31536000; includeSubDomains")
         if not seed:
             portal.set_cookie(response, portal.seed_cookie, request.state.csrf_seed)
         return response

@@ -61,8 +61,10 @@ async def test_cookies_and_security_headers(portal: PortalUnderTest) -> None:
 
 async def test_production_cookies_are_secure_and_host_bound(accounts: AccountsUnderTest) -> None:
     async with running_portal(accounts, cookie_secure=True) as secure_portal, secure_portal.browser() as family:
-        cookie = (await family.get("/connexion")).headers["set-cookie"]
+        page = await family.get("/connexion")
+    cookie = page.headers["set-cookie"]
     assert cookie.startswith("__Host-portail_csrf=") and "Secure" in cookie and "Path=/" in cookie
+    assert page.headers["strict-transport-security"].startswith("max-age=")
 
 
 async def test_login_rotates_the_session_and_logout_ends_it_server_side(portal: PortalUnderTest) -> None:
