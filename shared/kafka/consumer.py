@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
+from pydantic import ValidationError
 
 from teleservices.shared.db import Database
 from teleservices.shared.kafka.outbox import enqueue
@@ -40,6 +41,19 @@ class HandlerContext:
         """Emit a message through the outbox, in this transaction, keeping the correlation id."""
         envelope = Envelope.wrap(payload, uai=uai or self.envelope.uai, correlation_id=self.envelope.correlation_id)
         await enqueue(self.conn, topic, key, envelope)
+
+
+def loggable(exc: BaseException) -> str:
+    """An error as a log line may show it: its kind and, for invalid data, the fields — never the values.
+
+    Exception texts carry inputs (pydantic echoes them, PostgreSQL quotes the conflicting key): personal data
+    that must stay out of the logs. The full text is kept with the dead letter, in the database."""
+    if isinstance(exc, ValidationError):
+        fields = sorted({".".join(str(part) for part in error["loc"]) or "?" for error in exc.errors()})
+        return f"ValidationError on {', '.join(fields)}"
+    if isinstance(exc, asyncpg.PostgresError):
+        return f"{type(exc).__name__} (SQLSTATE {exc.sqlstate})"
+    return type(exc).__name__
 
 
 WILL_PASS = (TransientError, OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
@@ -152,7 +166,8 @@ class MessageConsumer:
                         await self._apply_run(conn, run)
                         applied += run
         except Exception as exc:  # one of them fails: retry each on its own, with retries and dead letters
-            log.info("batch not applied, handling one by one", extra={"consumer": self.name, "error": repr(exc)})
+            log.info("batch not applied, handling one by one", extra={"consumer": self.name,
+                                                                       "error": loggable(exc)})
             return False
         self.processed += len(handled)
         for envelope in applied:
@@ -201,13 +216,13 @@ class MessageConsumer:
                 return
             except WILL_PASS as exc:
                 log.warning("handler will retry", extra={"consumer": self.name, "event_id": str(envelope.event_id),
-                                                         "type": envelope.type, "error": repr(exc)})
+                                                         "type": envelope.type, "error": loggable(exc)})
             except Exception as exc:  # a bug or bad data: retried a few times, then dead-lettered
                 if attempt >= self.kafka.max_handler_attempts:
                     await self._dead_letter(record, envelope, repr(exc))
                     return
                 log.warning("handler failed", extra={"consumer": self.name, "event_id": str(envelope.event_id),
-                                                     "attempt": attempt, "error": repr(exc)})
+                                                     "attempt": attempt, "error": loggable(exc)})
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
 
@@ -244,12 +259,13 @@ class MessageConsumer:
                     await enqueue(conn, DEAD_LETTERS, self.name, wrapped)
                 break
             except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("dead-lettering failed, retrying", extra={"consumer": self.name, "error": repr(exc)})
+                log.warning("dead-lettering failed, retrying",
+                            extra={"consumer": self.name, "error": loggable(exc)})
                 await asyncio.sleep(1.0)
         MESSAGES_CONSUMED.labels(self.name, envelope.type if envelope else "unreadable", "dead_lettered").inc()
         log.error("message dead-lettered", extra={"consumer": self.name, "topic": record.topic,
                                                   "partition": record.partition, "offset": record.offset,
-                                                  "error": error[:500]})
+                                                  "error": error.split(":", 1)[0].split("(", 1)[0][:100]})
 
 
 def _runs(envelopes: list[Envelope]) -> list[list[Envelope]]:
