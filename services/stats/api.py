@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request, Response
 
@@ -60,8 +60,10 @@ def _download(body: bytes | str, media_type: str, filename: str) -> Response:
                              "cache-control": "no-store"})
 
 
-XLSX_RESPONSE = {200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "The workbook: one sheet per table."}}
-CSV_RESPONSE = {200: {"content": {"text/csv": {}}, "description": "Every table, one after the other (;)."}}
+XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "The workbook: one sheet per table."}}
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "Every table, one after the other (;)."}}
 
 
 @router.get("/establishments/{uai}/stats/{synthese}", response_model=Synthesis)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.styles import Font  # type: ignore[import-untyped]
+from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 from teleservices.stats.domain.tables import Kind, Synthesis, Table, display
 
@@ -29,7 +29,7 @@ def _sheet_name(title: str, taken: set[str]) -> str:
 def xlsx(synthesis: Synthesis) -> bytes:
     """One sheet per table: its heading row frozen, then its rows and its "Somme :" row in bold."""
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)
     taken: set[str] = set()
     for table in synthesis.tables:
         title = "Établissement" if table.section == "etablissement" else table.title

@@ -156,7 +156,7 @@ def _tables(rows: list[asyncpg.Record], figures: dict[Level, dict[str, Cell]], c
 async def eleves(conn: asyncpg.Connection, uai: str) -> Synthesis:
     """Synthèse comptes élèves: the establishment, then per MEF and division with "Somme :" rows."""
     rows = await conn.fetch(ELEVES_SQL, uai)
-    figures = {(None, None): eleves_figures(0, 0, 0, 0)}
+    figures: dict[Level, dict[str, Cell]] = {(None, None): eleves_figures(0, 0, 0, 0)}
     figures.update({_level(r): eleves_figures(r["eleves"], r["non_notifies"], r["notifies"], r["utilises"])
                     for r in rows})
     return Synthesis(scope=uai, synthese="eleves", title="Synthèse comptes élèves", tables=_tables(
@@ -166,7 +166,7 @@ async def eleves(conn: asyncpg.Connection, uai: str) -> Synthesis:
 async def responsables(conn: asyncpg.Connection, uai: str, year_start: datetime) -> Synthesis:
     """Synthèse comptes responsables: a grouped account counts once per line, each of its pupils counts."""
     rows = await conn.fetch(RESPONSABLES_SQL, uai, year_start)
-    figures = {(None, None): responsables_figures(0, 0, 0, 0, 0, 0, 0)}
+    figures: dict[Level, dict[str, Cell]] = {(None, None): responsables_figures(0, 0, 0, 0, 0, 0, 0)}
     figures.update({_level(r): responsables_figures(
         r["eleves"], r["comptes"], r["non_notifies"], r["notifies"], r["notifies_annee"], r["utilises"],
         r["eleves_resp_utilise"]) for r in rows})

@@ -44,4 +44,4 @@ def test_the_academy_view_sorts_by_any_column_with_empty_cells_last() -> None:
     rows = [{"uai": "B", "taux": 10.0}, {"uai": "A", "taux": None}, {"uai": "C", "taux": 2.5}]
     assert [r["uai"] for r in sort_rows(rows, "taux", descending=False)] == ["C", "B", "A"]
     assert [r["uai"] for r in sort_rows(rows, "taux", descending=True)] == ["B", "C", "A"]
-    assert display(Column(key="n", label="N", kind=Kind.count), None) == ""
+    assert display(Column(key="n", label="N", kind=Kind.number), None) == ""

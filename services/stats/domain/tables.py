@@ -15,7 +15,7 @@ class Kind(StrEnum):
     """How a column's values are written: text, a count, or a percentage (0.71 means 0.71 %)."""
 
     text = "text"
-    count = "count"
+    number = "count"
     percent = "percent"
 
 
@@ -59,7 +59,7 @@ def text(key: str, label: str) -> Column:
 
 def count(key: str, label: str) -> Column:
     """A count column."""
-    return Column(key=key, label=label, kind=Kind.count)
+    return Column(key=key, label=label, kind=Kind.number)
 
 
 def percent(key: str, label: str) -> Column:
