@@ -236,7 +236,8 @@ async def render(ctx: Ctx | None, request: Request, template: str, status: int =
         request=request, ctx=ctx, staff=staff, establishment=establishment,
         menus=menus_for(ctx) if ctx else [], csrf=session.csrf if session else "", flashes=flashes,
         year=school_year(establishment.get("annee_scolaire") if establishment else None),
-        printing=request.query_params.get("impression") == "1", path=request.url.path, **values)
+        printing=request.query_params.get("impression") == "1", path=request.url.path,
+        teleinscription_url=settings_of(request).teleinscription_url, **values)
     return with_cookie(HTMLResponse(html, status_code=status), request, session)  # type: ignore[return-value]
 
 

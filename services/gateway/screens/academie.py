@@ -63,3 +63,47 @@ async def change(ctx: StaffCtx, request: Request) -> Response:
     await submit(ctx, "accounts", "PATCH", f"/api/v1/academies/{quote(code)}", "Les paramètres de l'académie sont "
                  "enregistrés.", json=body)
     return redirect("/academie", request)
+
+
+MODULES = (("notes", "Notes"), ("evaluation", "Évaluation"), ("vie_scolaire", "Vie scolaire"),
+           ("emploi_du_temps", "Emploi du temps"))
+PERIMETRES = (("bourse_college", "Bourse de collège"), ("bourse_lycee", "Bourse de lycée"),
+              ("emploi_du_temps", "Emploi du temps"))
+
+
+def _fields(form: Any) -> dict[str, Any]:
+    text = lambda name: str(form.get(name, "")).strip()  # noqa: E731
+    return {"name": text("name"), "type": text("type") or None, "town": text("town") or None,
+            "emails": text("emails").split() or None,
+            "modules": [m for m, _ in MODULES if m in form.getlist("modules")],
+            "perimetres": [p for p, _ in PERIMETRES if p in form.getlist("perimetres")]}
+
+
+@router.get("/etablissements/{uai}")
+async def etablissement(ctx: StaffCtx, uai: str) -> Response:
+    """An establishment's description, SIECLE modules and perimeters ("nouveau": a new one)."""
+    _academy(ctx)
+    current: dict[str, Any] = {}
+    if uai != "nouveau":
+        current = await ctx.get("accounts", f"/api/v1/establishments/{quote(uai)}")
+    return await render(ctx, ctx.request, "academie_etablissement.html",
+                        title=current.get("name", "Nouvel établissement"), e=current, modules=MODULES,
+                        perimetres=PERIMETRES)
+
+
+@router.post("/etablissements/{uai}")
+async def etablissement_post(ctx: StaffCtx, uai: str, request: Request) -> Response:
+    """Create or change an establishment (the academy's operators)."""
+    code = _academy(ctx)
+    form = await request.form()
+    fields = _fields(form)
+    if uai == "nouveau":
+        new_uai = str(form.get("uai", "")).strip().upper()
+        created = await submit(ctx, "accounts", "POST", "/api/v1/establishments", "L'établissement est créé.",
+                               json={**{k: v for k, v in fields.items() if v is not None}, "uai": new_uai,
+                                     "academy": code})
+        return redirect(f"/academie/etablissements/{quote(new_uai)}" if created else "/academie/etablissements/nouveau",
+                        request)
+    await submit(ctx, "accounts", "PATCH", f"/api/v1/establishments/{quote(uai)}", "L'établissement est modifié.",
+                 json=fields)
+    return redirect(f"/academie/etablissements/{quote(uai)}", request)
