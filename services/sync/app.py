@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -23,7 +24,8 @@ def create_app(settings: SyncSettings) -> FastAPI:
     runtime = ServiceRuntime("sync", settings, migrations=Path(__file__).parent / "migrations")
     runtime.consume("establishments", [ACCOUNTS_EVENTS], {EstablishmentCreated: establishment_created})
     importer = Importer(runtime.db, settings)
-    runtime.every("nightly-import", lambda: every_night(importer, settings.drop_folder))
+    runtime.every("nightly-import", lambda: every_night(importer, settings.drop_folder,
+                                                         timedelta(days=settings.archive_retention_days)))
     app = create_service_app(runtime, title="Téléservices — imports SIECLE/BEE")
     app.state.importer = importer
     app.include_router(router)

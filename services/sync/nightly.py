@@ -13,6 +13,7 @@ from teleservices.sync.importer import Importer, ImportRequest, Status
 
 log = logging.getLogger(__name__)
 NIGHTLY_AT = time(1, 30)
+ARCHIVE_NAME = "%Y-%m-%d_%H%M%S"
 
 
 async def import_drop_folder(importer: Importer, folder: Path) -> list[dict[str, Any]]:
@@ -39,14 +40,30 @@ def _pending(folder: Path) -> list[tuple[Path, list[Path]]]:
 
 
 def _archive(establishment: Path, files: list[Path]) -> None:
-    archive = establishment / "traites" / datetime.now().strftime("%Y-%m-%d_%H%M%S")
+    archive = establishment / "traites" / datetime.now().strftime(ARCHIVE_NAME)
     archive.mkdir(parents=True)
     for file in files:
         shutil.move(str(file), archive / file.name)
 
 
-async def every_night(importer: Importer, folder: Path) -> None:
-    """Run the drop-folder import every night at 01:30 (server time) until cancelled."""
+def purge_archives(folder: Path, keep: timedelta, now: datetime | None = None) -> int:
+    """Delete the applied exports archived longer than `keep` (they hold what the platform does not keep, such
+    as places of birth: minimisation); return how many archives went."""
+    limit = (now or datetime.now()) - keep
+    purged = 0
+    for archive in folder.glob("*/traites/*"):
+        try:
+            archived_at = datetime.strptime(archive.name, ARCHIVE_NAME)
+        except ValueError:
+            continue  # not ours
+        if archive.is_dir() and archived_at < limit:
+            shutil.rmtree(archive)
+            purged += 1
+    return purged
+
+
+async def every_night(importer: Importer, folder: Path, keep: timedelta = timedelta(days=7)) -> None:
+    """Run the drop-folder import every night at 01:30 (server time) until cancelled, then purge old archives."""
     while True:
         now = datetime.now().astimezone()
         next_run = datetime.combine(now.date(), NIGHTLY_AT, tzinfo=now.tzinfo)
@@ -54,5 +71,6 @@ async def every_night(importer: Importer, folder: Path) -> None:
             next_run += timedelta(days=1)
         await asyncio.sleep((next_run - now).total_seconds())
         reports = await import_drop_folder(importer, folder)
-        log.info("nightly import done", extra={"establishments": len(reports),
+        purged = await asyncio.to_thread(purge_archives, folder, keep)
+        log.info("nightly import done", extra={"establishments": len(reports), "archives_purged": purged,
                                                "refused": sum(r["status"] == Status.refused for r in reports)})

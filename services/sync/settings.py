@@ -20,6 +20,8 @@ class SyncSettings(ServiceSettings):
     max_removed_share: float = Field(default=0.10, ge=0, le=1,
                                      description="Part d'élèves partants au-delà de laquelle l'import s'arrête")
     max_upload_mb: int = 200
+    archive_retention_days: int = Field(default=7, ge=1, le=92,
+                                        description="Exports appliqués gardés dans <UAI>/traites/ (jours)")
 
     @property
     def drop_folder(self) -> Path:

@@ -82,9 +82,13 @@ def traitements(r: RetentionFigures) -> list[Traitement]:
             base_legale="Mission d'intérêt public (RGPD art. 6-1-e) ; arrêté du 30 novembre 2006 modifié, art. 2",
             personnes=("Élèves", "Représentants légaux et personnes en charge ou à contacter"),
             donnees=(f"Seuls ces champs SIECLE sont lus : {_siecle_fields()}",
-                     "Jamais lus ni conservés : lieu de naissance (commune, département, pays), nationalité"),
+                     "Jamais lus ni conservés en base : lieu de naissance (commune, département, pays), "
+                     "nationalité (les fichiers reçus, qui les contiennent, sont supprimés après le délai "
+                     "ci-dessous)"),
             destinataires=("Service des comptes de la plateforme", "Chef d'établissement (rapports d'import)"),
             durees=(("Dernier import appliqué (différence)", f"jusqu'au départ, puis {depart}"),
+                    ("Fichiers d'export reçus par le dépôt nocturne",
+                     f"supprimés {_jours(r.siecle_archive_days)} après leur import"),
                     ("Messages entre services", f"{outbox} après leur publication")),
             mesures=(*commun, "Fichiers XML lus sans DTD ni entités externes ; contrôles de cohérence et "
                               "soupape de sécurité sur les départs massifs")),

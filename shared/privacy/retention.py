@@ -33,6 +33,7 @@ class RetentionFigures:
     notified_expiry_days: int
     unused_expiry_days: int
     document_retention_days: int
+    siecle_archive_days: int
     outbox_retention_days: dict[str, int]
     departure_purge_days: int
     connection_log_days: int
@@ -53,6 +54,7 @@ def current_retention() -> RetentionFigures:
         notified_expiry_days=accounts.notified_expiry_days,
         unused_expiry_days=accounts.unused_expiry_days,
         document_retention_days=notifier.document_retention_days,
+        siecle_archive_days=sync.archive_retention_days,
         outbox_retention_days={"accounts": accounts.outbox_retention_days, "sync": sync.outbox_retention_days,
                                "notifier": notifier.outbox_retention_days},
         departure_purge_days=shared.departure_purge_days,

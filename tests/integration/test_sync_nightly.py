@@ -38,3 +38,16 @@ async def test_the_drop_folder_is_imported_and_archived(accounts: AccountsUnderT
         return len(await accounts.accounts(UAI, "eleve")) == 6
 
     await eventually(accounts_there)
+
+
+def test_applied_exports_are_kept_a_week_then_deleted(tmp_path: Path) -> None:
+    from datetime import datetime, timedelta
+
+    from teleservices.sync.nightly import purge_archives
+
+    now = datetime(2026, 9, 15, 2, 0)
+    for name in ("2026-09-01_013000", "2026-09-07_013000", "2026-09-14_013000", "notes"):
+        (tmp_path / UAI / "traites" / name).mkdir(parents=True)
+        (tmp_path / UAI / "traites" / name / "ElevesAvecAdresses.xml").write_text("<BEE_ELEVES/>")
+    assert purge_archives(tmp_path, timedelta(days=7), now) == 2
+    assert sorted(p.name for p in (tmp_path / UAI / "traites").iterdir()) == ["2026-09-14_013000", "notes"]

@@ -25,6 +25,7 @@ CHANGED = {
     "TELESERVICES_NOTIFIER_DOCUMENT_RETENTION_DAYS": "11",
     "TELESERVICES_RETENTION_DEPARTURE_PURGE_DAYS": "45",
     "TELESERVICES_RETENTION_CONNECTION_LOG_DAYS": "180",
+    "TELESERVICES_SYNC_ARCHIVE_RETENTION_DAYS": "3",
 }
 
 
@@ -47,11 +48,12 @@ def test_the_record_states_the_periods_the_jobs_apply(monkeypatch: pytest.Monkey
     assert figures.document_retention_days == notifier.document_retention_days == 11
     assert figures.departure_purge_days == RetentionSettings().departure_purge_days == 45
     assert figures.connection_log_days == 180
+    assert figures.siecle_archive_days == 3
 
     text = record_markdown()
     for phrase in ("supprimé 61 jours après la dernière notification", "supprimé après 333 jours sans connexion",
                    "supprimés après 11 jours", "45 jours après l'import qui constate le départ",
-                   "purgées ou anonymisées après 180 jours"):
+                   "purgées ou anonymisées après 180 jours", "supprimés 3 jours après leur import"):
         assert phrase in text
     assert "92 jours" not in text and "90 jours" not in text
 
@@ -63,7 +65,7 @@ def test_each_processing_says_what_article_30_asks() -> None:
     text = record_markdown()
     assert text.startswith(f"# {TITLE}")
     assert "VILLE_NAISS" not in text.split("Jamais lus")[0]  # the kept SIECLE fields, without the place of birth
-    assert "Jamais lus ni conservés : lieu de naissance" in text
+    assert "Jamais lus ni conservés en base : lieu de naissance" in text
 
 
 def test_retention_beyond_what_the_law_allows_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
