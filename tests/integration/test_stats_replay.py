@@ -277,7 +277,7 @@ async def figures_in(db: Database) -> dict[tuple[Any, ...], dict[str, Any]]:
     return found
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), steps=st.integers(20, 900), duplicates=st.floats(0, 0.3))
 @example(seed=2026, steps=1500, duplicates=0.2)  # always one history of thousands of events
