@@ -18,11 +18,15 @@ FIELDS = (
 """Every field a template may hold, written [Champ] in the text."""
 MAX_LENGTH = 6000
 CNIL_MENTION = (
-    "Les services en ligne ont fait l'objet de déclarations auprès de la commission nationale de l'informatique et "
-    "des libertés en application de la loi n°78-17 du 6 janvier 1978 relative à l'informatique, aux fichiers et "
-    "aux libertés."
+    "Protection des données : le chef d'établissement, responsable du traitement, utilise ces informations pour "
+    "vous donner accès aux services en ligne de l'établissement (mission d'intérêt public, arrêté du 30 novembre "
+    "2006 modifié). Un compte non activé est supprimé trois mois après sa notification ; les données d'un élève "
+    "qui quitte l'établissement sont effacées dans les trois mois. Vous pouvez accéder à vos données, les faire "
+    "rectifier ou vous opposer à leur traitement auprès de l'établissement, et adresser une réclamation à la "
+    "commission nationale de l'informatique et des libertés (www.cnil.fr)."
 )
-"""Printed at the foot of every letter; it is not part of what staff edit, so it cannot be removed."""
+"""Printed at the foot of every letter and email (RGPD art. 13: controller, purposes, retention, rights); it is
+not part of what staff edit, so it cannot be removed."""
 _FIELD = re.compile(r"\[([^\[\]\n]{1,40})\]")
 
 

@@ -77,12 +77,13 @@ def render_email(command: SendNotification, password: str | None, sender: str, d
 def render_activation_email(command: SendActivationEmail, sender: str, domain: str,
                             now: datetime | None = None) -> MIMEMultipart:
     """The email carrying a representative's activation link."""
-    body = _templates.get_template("activation.txt").render({"c": command})
+    body = _templates.get_template("activation.txt").render({"c": command, "cnil": shared_letters.CNIL_MENTION})
     return _email(command.notification_id, command.email, ACTIVATION_SUBJECT, body, sender, domain, now)
 
 
 def render_free_email(command: SendFreeEmail, sender: str, domain: str, now: datetime | None = None) -> MIMEMultipart:
-    """A free email written by staff, as they typed it (never interpreted as a template)."""
-    return _email(command.notification_id, command.email, command.subject, command.body, sender, domain, now,
+    """A free email written by staff, as they typed it (never interpreted as a template), with the data notice."""
+    body = f"{command.body}\n\n-- \n{shared_letters.CNIL_MENTION}\n"
+    return _email(command.notification_id, command.email, command.subject, body, sender, domain, now,
                   reply_to=command.reply_to)
 
