@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,6 +18,39 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 _DUMMY_HASH = hash_password("pas-un-vrai-mot-de-passe")
 BAD_CREDENTIALS = "Identifiant ou mot de passe incorrect."
+TOO_MANY = "Trop d'essais pour cet identifiant : réessayez dans 15 minutes."
+MAX_FAILURES, FAILURE_WINDOW_S = 5, 15 * 60
+
+
+class FailedSignIns:
+    """Failed sign-ins per login within a window (this process); a login past the limit is refused for a while."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, list[float]] = {}
+
+    def _recent(self, login: str) -> list[float]:
+        now = time.monotonic()
+        recent = [t for t in self._failures.get(login, []) if now - t < FAILURE_WINDOW_S]
+        if recent:
+            self._failures[login] = recent
+        else:
+            self._failures.pop(login, None)
+        return recent
+
+    def blocked(self, login: str) -> bool:
+        """Whether the login has failed too often lately."""
+        return len(self._recent(login)) >= MAX_FAILURES
+
+    def failed(self, login: str) -> None:
+        """Record one failure."""
+        self._failures.setdefault(login, []).append(time.monotonic())
+
+    def succeeded(self, login: str) -> None:
+        """Forget the failures of a login that signed in."""
+        self._failures.pop(login, None)
+
+
+_failed = FailedSignIns()
 
 
 def safe_next(target: str | None) -> str:
@@ -68,11 +102,17 @@ async def login(request: Request, identifiant: str = Form(max_length=100), mot_d
         raise CsrfRefused()
     if not settings.local_login:
         return await _login_page(request, "La connexion par compte local est désactivée.", 403)
+    login_name = identifiant.strip().lower()
+    if _failed.blocked(login_name):
+        log.info("staff sign-in refused: too many failures")
+        return await _login_page(request, TOO_MANY, 429)
     async with request.app.state.runtime.db.connection() as conn:
-        row = await conn.fetchrow("SELECT * FROM staff_users WHERE login = $1", identifiant.strip().lower())
+        row = await conn.fetchrow("SELECT * FROM staff_users WHERE login = $1", login_name)
     if not verify_password(row["password_hash"] if row else _DUMMY_HASH, mot_de_passe) or row is None:
+        _failed.failed(login_name)
         log.info("staff sign-in refused")
         return await _login_page(request, BAD_CREDENTIALS, 401)
+    _failed.succeeded(login_name)
     principal = StaffPrincipal(user_id=f"local:{row['login']}", display_name=row["display_name"],
                                role=row["role"], academy=row["academy"], uais=tuple(row["uais"]),
                                menus=tuple(row["menus"]))

@@ -59,6 +59,15 @@ async def test_sign_in_rotates_the_session_and_sign_out_ends_it(platform: Platfo
         replayed = await httpx.AsyncClient(base_url=url, cookies={COOKIE: signed_in_id}).get(f"/etablissements/{UAI_A}")
         assert replayed.status_code == 303 and replayed.headers["location"].startswith("/connexion")
 
+        # five wrong passwords in a row: the login is refused for a while, even with the right password
+        page = await browser.get("/connexion")
+        for _ in range(5):
+            await browser.post("/connexion", data={"identifiant": "chef.a", "mot_de_passe": "mauvais-mot-de-passe",
+                                                   "csrf": csrf_of(page.text)})
+        blocked = await browser.post("/connexion", data={"identifiant": "chef.a", "mot_de_passe": PASSWORD,
+                                                         "csrf": csrf_of(page.text)})
+        assert blocked.status_code == 429 and "réessayez dans 15 minutes" in blocked.text
+
 
 async def test_forms_without_the_session_csrf_token_are_refused_and_change_nothing(platform: PlatformUnderTest) -> None:
     url = start_gateway(platform, "accounts")
