@@ -84,6 +84,9 @@ async def test_top_bar_pages_and_error_pages(platform: PlatformUnderTest, browse
     await operator.locator("#tipi-lib").fill("Collège Langevin Wallon — régie")
     await operator.get_by_role("button", name="ajouter au référentiel").click()
     await expect(operator.get_by_role("cell", name="12345", exact=True)).to_be_visible()
+    await operator.get_by_label("Paiement en ligne").check()
+    await operator.get_by_role("button", name="Enregistrer les services obligatoires").click()
+    await expect(operator.get_by_label("Paiement en ligne")).to_be_checked()
     await assert_accessible(operator)
     await screenshot(operator, "gateway-academie")
 

@@ -12,6 +12,13 @@ from teleservices.gateway.screens.common import submit
 from teleservices.gateway.web import Ctx, NotFoundPage, StaffCtx, redirect, render
 
 router = APIRouter(prefix="/academie", include_in_schema=False)
+NATIONAL_SERVICES = (("notes", "Notes"), ("evaluation", "Évaluation"), ("vie_scolaire", "Vie scolaire"),
+                     ("fiche_renseignements", "Fiche de renseignements"),
+                     ("livret_scolaire", "Livret scolaire (CP - 3e)"),
+                     ("livret_scolaire_lycee", "Livret scolaire du lycée"),
+                     ("inscription_lycee", "Inscription en ligne au lycée"), ("paiement", "Paiement en ligne"),
+                     ("bourse_college", "Bourse de collège"), ("bourse_lycee", "Bourse de lycée"),
+                     ("emploi_du_temps", "Emploi du temps"))
 
 
 def _academy(ctx: Ctx) -> str:
@@ -26,7 +33,8 @@ async def academie(ctx: StaffCtx) -> Response:
     """Every academy list on one page."""
     code = _academy(ctx)
     academy = await ctx.get("accounts", f"/api/v1/academies/{quote(code)}")
-    return await render(ctx, ctx.request, "academie.html", title=f"Académie {code}", a=academy)
+    return await render(ctx, ctx.request, "academie.html", title=f"Académie {code}", a=academy,
+                        national=NATIONAL_SERVICES)
 
 
 @router.post("")
@@ -40,6 +48,8 @@ async def change(ctx: StaffCtx, request: Request) -> Response:
     body: dict[str, Any]
     if action == "informations":
         body = {"informations": field("informations")}
+    elif action == "obligatoires":
+        body = {"mandatory_services": [c for c, _ in NATIONAL_SERVICES if c in form.getlist("obligatoires")]}
     elif action == "regroupement":
         body = {"grouping_enabled": form.get("regroupement") == "oui"}
     elif action == "ajouter_ent":
