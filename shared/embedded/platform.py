@@ -78,6 +78,7 @@ class EmbeddedPlatform:
         self.broker.start()
         smtp_port = _port("TELESERVICES_MAILBOX_SMTP_PORT", MAILBOX_SMTP_PORT)
         self._start_mailbox(smtp_port)
+        notifier_ports = [free_port() for _ in range(self.notifiers)]
         common = {
             "TELESERVICES_ENVIRONMENT": "development",
             "TELESERVICES_DATA_DIR": str(self.data_dir),
@@ -90,6 +91,9 @@ class EmbeddedPlatform:
             "TELESERVICES_PORTAL_AUTH_PUBLIC_URL": f"http://127.0.0.1:{self._http_port('portal-auth')}",
             "TELESERVICES_PORTAL_AUTH_ACCOUNTS_URL": f"http://127.0.0.1:{self._http_port('accounts')}",
             "TELESERVICES_PORTAL_AUTH_COOKIE_SECURE": "false",  # plain http on this machine only
+            # Where accounts gathers a person's data from the others (right of access).
+            "TELESERVICES_SYNC_URL": f"http://127.0.0.1:{self._http_port('sync')}",
+            "TELESERVICES_NOTIFIER_URL": f"http://127.0.0.1:{notifier_ports[0]}",
             **secrets,
         }
         for service in START_ORDER:
@@ -100,8 +104,8 @@ class EmbeddedPlatform:
                 common = {**common, **fronted, "TELESERVICES_GATEWAY_NOTIFIER_URLS": notifiers}
             self._launch(service, service, self._http_port(service), common)
             if service == "accounts":
-                for n in range(1, self.notifiers + 1):
-                    self._launch(f"notifier-{n}", "notifier", free_port(), common)
+                for n, port in enumerate(notifier_ports, start=1):
+                    self._launch(f"notifier-{n}", "notifier", port, common)
         for process in self.processes:
             process.wait_ready(timeout=90)
         self._write_platform_file()
