@@ -35,6 +35,13 @@ def french_date(value: str | None) -> str:
 
 templates.filters["date_fr"] = french_date
 templates.globals["STATE_COLOURS"] = STATE_COLOURS
+templates.globals["ACTIONS"] = {
+    "notifier": "Renotifier le compte", "reinitialiser_et_notifier": "Renotifier et réinitialiser le mot de passe",
+    "nouveau_compte": "Création d'un nouveau compte",
+    "renvoyer_courriel_activation": "Renvoyer le courriel d'activation",
+    "simuler_acces": "Simuler l'accès", "ecrire_courriel": "Écrire un courriel",
+    "consulter_mot_de_passe_provisoire": "Consultation du mot de passe provisoire",
+    "regrouper": "Regroupement", "degrouper": "Dégroupement"}
 
 
 class PageError(Exception):

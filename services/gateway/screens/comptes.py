@@ -60,7 +60,8 @@ async def compte(ctx: EstabCtx, pop: str, account_id: str) -> Response:
     simulation = ctx.session.data.get("simulation", {}).get(account_id)
     listing = await ctx.get("accounts", f"/api/v1/establishments/{ctx.uai}/accounts", params={"population": population})
     lines = [line for line in listing["accounts"] if line["id"] == account["id"]]
-    return await render(ctx, ctx.request, "compte.html", title="Gestion du compte", breadcrumb=pop, pop=pop,
+    _, label = population_of(ctx, pop)
+    return await render(ctx, ctx.request, "compte.html", title="Gestion du compte", breadcrumb=label, pop=pop,
                         population=population, a=account, lines=lines, simulation=simulation)
 
 
@@ -121,7 +122,8 @@ async def courrier(ctx: EstabCtx, pop: str, account_id: str, notification_id: st
     values = {"pop": pop, "account_id": account_id, "notification_id": notification_id, "documents": documents}
     if ctx.request.headers.get("hx-request"):
         return HTMLResponse(templates.get_template("courrier_pret.html").render(ctx=ctx, **values))
-    return await render(ctx, ctx.request, "courrier.html", title="Courrier de notification", breadcrumb=pop, **values)
+    return await render(ctx, ctx.request, "courrier.html", title="Courrier de notification",
+                        breadcrumb=population_of(ctx, pop)[1], **values)
 
 
 @router.get("/{pop}/comptes/{account_id}/courriers/{notification_id}/{division}.pdf")
