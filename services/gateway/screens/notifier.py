@@ -115,7 +115,7 @@ async def campagne(ctx: EstabCtx, pop: str, campaign_id: str) -> Response:
 
         return HTMLResponse(templates.get_template("campagne_progression.html").render(ctx=ctx, csrf=ctx.session.csrf,
                                                                                        **values))
-    return await render(ctx, ctx.request, "campagne.html", title="Notification en cours", breadcrumb=label, **values)
+    return await render(ctx, ctx.request, "campagne.html", title="Suivi de la notification", breadcrumb=label, **values)
 
 
 @router.post("/{pop}/campagnes/{campaign_id}/relance")
