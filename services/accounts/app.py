@@ -17,6 +17,8 @@ from teleservices.accounts.establishments import Establishments
 from teleservices.accounts.expiry import Expiry
 from teleservices.accounts.lifecycle import PortalActivity, SiecleChanges
 from teleservices.accounts.privacy import router as privacy_router
+from teleservices.accounts.purge import DeparturePurge
+from teleservices.accounts.purge import router as purge_router
 from teleservices.accounts.redrive import StuckCampaigns
 from teleservices.accounts.settings import AccountsSettings
 from teleservices.shared.kafka.consumer import BatchHandlers, Handlers
@@ -70,8 +72,11 @@ def create_app(settings: AccountsSettings) -> FastAPI:
     app.state.establishments = Establishments(runtime.db, configuration)
     app.state.expiry = expiry = Expiry(runtime.db, settings)
     runtime.every("nightly-expiry", expiry.nightly)
+    app.state.departure_purge = departure_purge = DeparturePurge(runtime.db)
+    runtime.every("nightly-departure-purge", departure_purge.nightly)  # ENT regulatory act, art. 6
     runtime.every("stuck-campaigns", StuckCampaigns(runtime.db, settings).watch)
     api.install(app)
     app.include_router(privacy_router)
+    app.include_router(purge_router)
     app.include_router(portal_api.router)  # read-only, for the families' portal
     return app

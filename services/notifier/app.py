@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from teleservices.notifier import purge
 from teleservices.notifier.documents import purge_old_documents
 from teleservices.notifier.documents import router as documents_router
 from teleservices.notifier.jobs import JOBS_CONSUMER, CampaignJobs
@@ -69,6 +70,7 @@ def create_app(settings: NotifierSettings) -> FastAPI:
               SendFreeEmail: notifier.send_free_email}
     runtime.consume(JOBS_CONSUMER, [NOTIFIER_JOBS], {**single, NotifyBatch: jobs.notify_batch})
     runtime.consume("urgent", [NOTIFIER_URGENT], {**single, NotifyBatch: jobs.notify_batch})
+    runtime.consume(purge.GROUP, purge.TOPICS, purge.HANDLERS)  # purge after departure
     async def purge_every_hour() -> None:
         while True:
             await purge_old_documents(runtime.db, timedelta(days=settings.document_retention_days))

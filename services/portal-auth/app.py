@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from teleservices.portal_auth import pages_auth, pages_home, pages_links, pages_recovery, store
+from teleservices.portal_auth import pages_auth, pages_home, pages_links, pages_recovery, purge, store
 from teleservices.portal_auth.accounts_client import AccountsClient
 from teleservices.portal_auth.domain import ThrottlePolicy
 from teleservices.portal_auth.feed import AccountsFeed
@@ -39,6 +39,7 @@ def create_app(settings: PortalAuthSettings, accounts_transport: httpx.AsyncBase
     runtime.consume("accounts-feed", [ACCOUNTS_EVENTS], {
         AccountCreated: feed.account_created, AccountStateChanged: feed.state_changed,
         IdentifierChanged: feed.identifier_changed, TemporaryCredentialIssued: feed.temporary_password_issued,
+        **purge.HANDLERS,  # purge after departure (services/portal-auth/purge.py)
     }, batch=True, batch_handlers={AccountCreated: feed.accounts_created})
     accounts = AccountsClient(settings.accounts_url, settings.secrets.link_key.get_secret_value(), accounts_transport)
     hashing = ThreadPoolExecutor(max_workers=settings.hash_workers, thread_name_prefix="argon2")

@@ -22,9 +22,11 @@ from teleservices.shared.messages.catalog import (
     NotificationDelivered,
     NotificationFailed,
     NotifyBatch,
+    PersonalDataPurged,
     TemporaryCredentialIssued,
 )
 from teleservices.shared.messages.envelope import Message
+from teleservices.stats import purge
 from teleservices.stats.figures import mark
 
 M = TypeVar("M", bound=Message)
@@ -238,6 +240,7 @@ BATCHED: dict[type[Message], Callable[[list[Any], HandlerContext], Awaitable[Non
     AccountAttached: attachments, AccountDetached: attachments,
     portal.LoggedIn: accesses_started, portal.FirstConnectionCompleted: accesses_started,
     portal.ServiceOpened: services_opened, NotifyBatch: jobs_launched,
+    PersonalDataPurged: purge.personal_data_purged_batch,  # purge after departure: anonymous counts only
 }
 """Which handler serves which message: the table to read (each takes a run of messages of its type)."""
 

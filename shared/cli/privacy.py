@@ -1,4 +1,4 @@
-"""Data protection commands: `teleservices privacy verify-audit | breach-report | record | export`."""
+"""Data protection commands: `teleservices privacy verify-audit | breach-report | record | export | purge`."""
 
 from __future__ import annotations
 
@@ -185,3 +185,26 @@ def export(
     if pdf is not None:
         pdf.write_bytes(access_pdf(document))
         typer.echo(f"Export PDF écrit dans {pdf}", err=output is None)
+
+
+@privacy_app.command("purge")
+def purge(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Lister ce qui serait supprimé, sans rien supprimer.")]
+    = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON complète (identifiants).")] = False,
+    data_dir: DataDir = Path(".data"),
+) -> None:
+    """Supprime maintenant les données des élèves partis et des comptes devenus inutiles depuis plus que le délai
+    de conservation (arrêté du 30 novembre 2006, art. 6) ; la même purge a lieu chaque nuit."""
+    result = _json(call(data_dir, "accounts", "POST", "/api/v1/privacy/purge", params={"dry_run": dry_run}))
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    verb = "seraient supprimés" if dry_run else "supprimés"
+    rows = result["etablissements"]
+    typer.echo(f"Délai de conservation : {result['conservation_jours']} jours après le départ. "
+               f"{sum(r['comptes'] for r in rows)} compte(s), {sum(r['eleves'] for r in rows)} élève(s), "
+               f"{sum(r['personnes'] for r in rows)} responsable(s) {verb}.")
+    for row in rows:
+        typer.echo(f"  {row['uai']}  comptes {row['comptes']:<6} élèves {row['eleves']:<6} "
+                   f"responsables {row['personnes']}")

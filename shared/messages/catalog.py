@@ -251,3 +251,16 @@ class AccountDetached(Event):
     eleve_id: str
     population: Population
     at: datetime
+
+
+@message("accounts.PersonalDataPurged")
+class PersonalDataPurged(Event):
+    """The purge after departure (ENT regulatory act, art. 6) deleted these accounts, pupils and persons of an
+    establishment: every service deletes what it holds about them. One per establishment and run, keyed by UAI;
+    each account is also announced alone, keyed by its id, after its own events (its closing among them)."""
+
+    uai: str
+    account_ids: list[uuid.UUID]
+    eleve_ids: list[str]
+    personne_ids: list[str]
+    at: datetime
