@@ -10,8 +10,10 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from teleservices.shared.input_guard import CHECKED_BODIES, nul_in_body, nul_in_query, refusal
 from teleservices.shared.kafka.outbox import replay
 from teleservices.shared.logs import correlation_id
 from teleservices.shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -33,6 +35,17 @@ def create_service_app(runtime: ServiceRuntime, title: str, version: str = "0.1.
     app = FastAPI(title=title, version=version, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.settings = runtime.settings
+
+    @app.middleware("http")
+    async def refuse_nul_characters(request: Request,
+                                    call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        location = nul_in_query(request.scope.get("query_string", b""))
+        content_type = request.headers.get("content-type", "")
+        if location is None and content_type.startswith(CHECKED_BODIES):  # never an upload's bytes
+            location = nul_in_body(content_type, await request.body())
+        if location is not None:
+            return JSONResponse(refusal(location), status_code=422)
+        return await call_next(request)
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -24,7 +24,7 @@ NOTHING = "Aucune donnée pour cette personne dans cet établissement."
 
 
 def _bad(field: str, reason: str) -> HTTPException:
-    return HTTPException(422, detail={"field": field, "reason": reason})
+    return HTTPException(400, detail={"field": field, "reason": reason})  # 422 is FastAPI's own shape
 
 
 @router.get("/audit/verification")

@@ -6,7 +6,7 @@ import asyncio
 from datetime import date
 
 from fastapi import APIRouter, HTTPException, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from teleservices.notifier.pdf.letter import LetterData
 from teleservices.notifier.pdf.render import render_letters_pdf
@@ -27,7 +27,8 @@ class PreviewIn(BaseModel):
     variant: LetterVariant
     establishment: EstablishmentHeader
     templates: dict[letters.TemplatePart, str] = Field(default_factory=dict)
-    services_url: str = Field(default="https://scolarite-services.exemple.fr", max_length=500)
+    services_url: str = Field(default="https://scolarite-services.exemple.fr", max_length=500,
+                              pattern=r"^https?://[^\s]+$")
 
 
 def sample_letter(body: PreviewIn) -> LetterData:
@@ -54,6 +55,12 @@ async def preview(body: PreviewIn, staff: Staff) -> Response:
         try:
             letters.check_template(part, text)
         except letters.TemplateRefused as refused:
-            raise HTTPException(422, detail={"field": refused.field, "reason": refused.reason}) from refused
-    pdf = await asyncio.to_thread(render_letters_pdf, [sample_letter(body)], title="Aperçu du courrier")
+            raise HTTPException(400, detail={"field": refused.field, "reason": refused.reason}) from refused
+    try:
+        letter = sample_letter(body)
+    except ValidationError as refused:  # what the letter itself cannot print (an establishment field…)
+        error = refused.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "establishment"
+        raise HTTPException(400, detail={"field": field, "reason": error["msg"]}) from refused
+    pdf = await asyncio.to_thread(render_letters_pdf, [letter], title="Aperçu du courrier")
     return Response(pdf, media_type="application/pdf", headers={"cache-control": "no-store"})

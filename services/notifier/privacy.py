@@ -42,11 +42,11 @@ async def downloads(staff: Staff, request: Request, acteur: str | None = None, d
     Academy operators see every establishment; a head sees his own (`uai` required).
     """
     if acteur is None and depuis is None:
-        raise HTTPException(422, detail={"field": "acteur", "reason": "indiquez un membre du personnel (acteur) ou "
+        raise HTTPException(400, detail={"field": "acteur", "reason": "indiquez un membre du personnel (acteur) ou "
                                                                       "le début de la période (depuis)"})
     if staff.role is not Role.operateur_academique:
         if uai is None:
-            raise HTTPException(422, detail={"field": "uai", "reason": "indiquez votre établissement"})
+            raise HTTPException(400, detail={"field": "uai", "reason": "indiquez votre établissement"})
         require_establishment(staff, uai)
         if staff.role is not Role.chef:
             raise HTTPException(403, detail={"field": "role",

@@ -66,7 +66,7 @@ async def test_what_one_staff_member_touched(accounts: AccountsUnderTest) -> Non
     async with accounts.client(chef(U)) as api:
         nowhere = await api.get("/api/v1/audit/breach-report", params={"acteur": chef(U).user_id})
         elsewhere = await api.get("/api/v1/audit/breach-report", params={"acteur": "x", "uai": V})
-    assert nowhere.status_code == 422 and nowhere.json()["detail"]["field"] == "uai"
+    assert nowhere.status_code == 400 and nowhere.json()["detail"]["field"] == "uai"
     assert elsewhere.status_code == 404
     async with accounts.client(delegue(U)) as api:
         assert (await api.get("/api/v1/audit/breach-report", params={"acteur": "x", "uai": U})).status_code == 403
@@ -93,7 +93,7 @@ async def test_bad_criteria_are_refused_naming_the_field(accounts: AccountsUnder
                  ({"depuis": "2026-02-01T00:00:00Z", "jusqu_a": "2026-01-01T00:00:00Z"}, "jusqu_a")]
         for params, field in cases:
             answer = await api.get("/api/v1/audit/breach-report", params=params)
-            assert answer.status_code == 422 and answer.json()["detail"]["field"] == field, answer.text
+            assert answer.status_code == 400 and answer.json()["detail"]["field"] == field, answer.text
 
 
 async def test_downloaded_division_letters_count_across_services(platform: PlatformUnderTest) -> None:
@@ -139,9 +139,9 @@ async def test_downloaded_division_letters_count_across_services(platform: Platf
     assert all(p["courriers_pdf"] == [f"{campaign}/3A"] for p in report["personnes"])
 
     async with platform.client("notifier", chef(U)) as notifier:  # a head asks for his establishment only
-        assert (await notifier.get("/api/v1/privacy/downloads", params={"acteur": "x"})).status_code == 422
+        assert (await notifier.get("/api/v1/privacy/downloads", params={"acteur": "x"})).status_code == 400
         assert (await notifier.get("/api/v1/privacy/downloads",
                                    params={"acteur": "x", "uai": "0540002B"})).status_code == 404
     async with platform.client("accounts") as api:
         bad = await api.get("/api/v1/audit/breach-report", params={"acteur": "x", "courrier": "pas-une-campagne"})
-        assert bad.status_code == 422 and bad.json()["detail"]["field"] == "courrier"
+        assert bad.status_code == 400 and bad.json()["detail"]["field"] == "courrier"

@@ -28,7 +28,7 @@ async def test_a_letter_preview_shows_the_edited_text_with_sample_data(platform:
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert "Réunion de rentrée le 4 septembre" in text and "dominique.exemple1" in text
     assert "commission nationale de l'informatique et des libertés" in " ".join(text.split())
-    assert broken.status_code == 422 and broken.json()["detail"]["field"] == "responsable_nouveau_compte"
+    assert broken.status_code == 400 and broken.json()["detail"]["field"] == "responsable_nouveau_compte"
 
     other = StaffPrincipal(user_id="chef-b", display_name="Chef B", role=Role.chef, uais=("0540002B",))
     async with platform.client("notifier", other) as api:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
 from teleservices.accounts import audit, events
@@ -17,6 +18,7 @@ from teleservices.shared.security.staff import Role
 from teleservices.shared.web import Staff
 
 router = APIRouter(prefix="/api/v1/academies", tags=["académie"])
+AcademyCode = Annotated[str, PathParam(pattern=r"^[A-Z][A-Z0-9-]{1,39}$", examples=["NANCY-METZ"])]
 
 
 class AcademyServiceIn(BaseModel):
@@ -51,7 +53,7 @@ class AcademyIn(BaseModel):
 
 
 def _checked(body: AcademyIn) -> dict[str, Any]:
-    values = body.model_dump(exclude_unset=True)
+    values = body.model_dump(exclude_none=True)  # absent or null: unchanged (every column has a value)
     if body.mandatory_services is not None:
         unknown = sorted(set(body.mandatory_services) - set(cat.NATIONAL_SERVICES_BY_CODE))
         if unknown:
@@ -70,7 +72,7 @@ def _checked(body: AcademyIn) -> dict[str, Any]:
 
 
 @router.get("/{code}")
-async def get_academy(code: str, staff: Staff, request: Request) -> dict[str, Any]:
+async def get_academy(code: AcademyCode, staff: Staff, request: Request) -> dict[str, Any]:
     """An academy's lists and switches (its establishments' staff read them too)."""
     async with request.app.state.runtime.db.connection() as conn:
         if staff.role is not Role.operateur_academique:
@@ -82,7 +84,7 @@ async def get_academy(code: str, staff: Staff, request: Request) -> dict[str, An
 
 
 @router.patch("/{code}")
-async def update_academy(code: str, body: AcademyIn, staff: Staff, request: Request) -> dict[str, Any]:
+async def update_academy(code: AcademyCode, body: AcademyIn, staff: Staff, request: Request) -> dict[str, Any]:
     """Change the academy's lists and switches (academy operators)."""
     if staff.role is not Role.operateur_academique:
         raise NotAllowed("role", "réservé aux opérateurs académiques")
