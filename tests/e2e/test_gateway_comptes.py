@@ -132,3 +132,10 @@ async def test_account_actions_of_used_and_activating_accounts(platform: Platfor
     await expect(page.locator(".en-attente").first).to_have_text("luc.blanc@exemple.fr")
     await assert_accessible(page)
     await screenshot(page, "gateway-responsables-compte-activation")
+
+    await page.goto(f"{url}{U}")
+    await page.get_by_role("link", name="Journal des actions").click()
+    await expect(page.get_by_role("table")).to_contain_text("Renvoyer le courriel d'activation")
+    await expect(page.get_by_role("table")).to_contain_text("Simuler l'accès")
+    await assert_accessible(page)
+    await screenshot(page, "gateway-journal")

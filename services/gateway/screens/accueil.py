@@ -127,3 +127,15 @@ async def accessibilite(request: Request) -> Response:
     session = await current_session(request)
     del session
     return await render(None, request, "accessibilite.html", title="Déclaration d'accessibilité")
+
+
+@router.get("/etablissements/{uai}/journal")
+async def journal(ctx: EstabCtx) -> Response:
+    """« Journal des actions »: every staff action on the establishment's accounts (the head and the academy)."""
+    if ctx.staff.role is Role.delegue:
+        from teleservices.gateway.web import PageError
+
+        raise PageError(403, "Accès refusé", "Le journal des actions est réservé au chef d'établissement et à "
+                                             "l'académie.")
+    entries = await ctx.get("accounts", f"/api/v1/establishments/{ctx.uai}/audit")
+    return await render(ctx, ctx.request, "journal.html", title="Journal des actions", entries=entries)
