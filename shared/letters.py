@@ -132,8 +132,9 @@ def check_template(part: TemplatePart, text: str) -> str:
 
 def fill(text: str, values: Mapping[str, str | None]) -> str:
     """Replace each [Champ] by its value (an unknown or empty one by nothing); lines left empty are dropped."""
-    filled = _FIELD.sub(lambda m: values.get(m.group(1)) or "", text)
-    lines = filled.split("\n")
-    kept = [line.rstrip() for line, original in zip(lines, text.split("\n"), strict=True)
-            if line.strip() or not fields_in(original)]
+    kept = []
+    for original in text.split("\n"):  # line by line: a value may itself hold line breaks
+        line = _FIELD.sub(lambda m: values.get(m.group(1)) or "", original)
+        if line.strip() or not fields_in(original):
+            kept.append(line.rstrip())
     return "\n".join(kept)
