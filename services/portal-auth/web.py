@@ -25,7 +25,7 @@ from teleservices.portal_auth.accounts_client import AccountsClient
 from teleservices.portal_auth.domain import PASSWORD_POLICY, ThrottlePolicy
 from teleservices.portal_auth.settings import PortalAuthSettings
 from teleservices.shared.db import Database
-from teleservices.shared.security.passwords import hash_password, verify_password
+from teleservices.shared.security.passwords import hash_password, needs_rehash, verify_password
 from teleservices.shared.security.signing import derive_key
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
@@ -83,9 +83,12 @@ class Portal:
         return self.settings.secrets.link_key.get_secret_value()
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
-        """argon2id verification off the event loop; an unknown account costs the same time."""
+        """argon2id verification off the event loop. An unknown account, and a temporary password (hashed with
+        lighter parameters), cost the time of a chosen password's check: timing tells nothing."""
         loop = asyncio.get_running_loop()
         ok = await loop.run_in_executor(self.hashing, verify_password, password_hash or self._dummy_hash, password)
+        if password_hash is not None and needs_rehash(password_hash):
+            await loop.run_in_executor(self.hashing, verify_password, self._dummy_hash, password)
         return ok and password_hash is not None
 
     async def hash(self, password: str) -> str:
