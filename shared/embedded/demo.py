@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import time
 from pathlib import Path
 
@@ -23,9 +25,42 @@ DEMO_ESTABLISHMENT = {"uai": DEMO_UAI, "name": "Collège Langevin Wallon", "acad
                       "modules": ["notes", "vie_scolaire"], "perimetres": ["bourse_college"]}
 
 
-def seed_demo(data_dir: Path, accounts_url: str, sync_url: str) -> None:
-    """Create the demo establishment and import its export once (a second `up` finds them)."""
+DEMO_STAFF = (
+    {"login": "chef.demo", "display_name": "M. E. Martin (principal, démonstration)", "role": "chef",
+     "uais": [DEMO_UAI]},
+    {"login": "operateur.demo", "display_name": "Opérateur académique (démonstration)",
+     "role": "operateur_academique", "academy": "NANCY-METZ"},
+)
+
+
+def seed_demo(data_dir: Path, accounts_url: str, sync_url: str, gateway_url: str) -> None:
+    """Create the demo establishment, import its export and create the demo staff accounts, once each."""
     asyncio.run(_seed(data_dir, accounts_url, sync_url))
+    asyncio.run(_staff(data_dir, gateway_url))
+
+
+def staff_credentials_file(data_dir: Path) -> Path:
+    """Where the demo staff logins and their generated passwords are kept (mode 0600)."""
+    return data_dir / "demo-staff.txt"
+
+
+async def _staff(data_dir: Path, gateway_url: str) -> None:
+    path = staff_credentials_file(data_dir)
+    if path.exists():
+        return
+    headers = {"authorization": f"Bearer {operator_token(data_dir)}"}
+    lines = []
+    async with httpx.AsyncClient(base_url=gateway_url, headers=headers, timeout=30) as gateway:
+        for account in DEMO_STAFF:
+            password = secrets.token_urlsafe(12)
+            answer = await gateway.post("/api/v1/staff", json={**account, "password": password})
+            if answer.status_code == 201:
+                lines.append(f"{account['login']} {password}")
+            elif answer.status_code != 409:
+                answer.raise_for_status()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write("".join(f"{line}\n" for line in lines))
 
 
 async def _seed(data_dir: Path, accounts_url: str, sync_url: str) -> None:

@@ -112,7 +112,8 @@ class EmbeddedPlatform:
         if self.demo:
             from teleservices.shared.embedded.demo import seed_demo
 
-            seed_demo(self.data_dir, self._by_name("accounts").url, self._by_name("sync").url)
+            seed_demo(self.data_dir, self._by_name("accounts").url, self._by_name("sync").url,
+                      self._by_name("gateway").url)
 
     def _http_port(self, service: str) -> int:
         return _port(f"TELESERVICES_{service.upper().replace('-', '_')}_HTTP_PORT", DEFAULT_PORTS[service])
@@ -149,6 +150,14 @@ class EmbeddedPlatform:
         _say(f"  Administration (personnel) : http://127.0.0.1:{self._http_port('gateway')}")
         _say(f"  Scolarité services (familles) : http://127.0.0.1:{self._http_port('portal-auth')}")
         _say(f"  Boîte aux lettres (SMTP de test) : http://127.0.0.1:{mailbox}")
+        if self.demo:
+            from teleservices.shared.embedded.demo import staff_credentials_file
+
+            path = staff_credentials_file(self.data_dir)
+            if path.exists():
+                _say(f"  Comptes de démonstration du personnel (identifiant, mot de passe ; {path}) :")
+                for line in path.read_text().splitlines():
+                    _say(f"    {line}")
         _say(f"  Journaux : {self.logs}   —   Ctrl-C pour tout arrêter.\n")
 
     def supervise(self) -> None:
