@@ -26,6 +26,7 @@ from teleservices.shared.messages.catalog import (
     TemporaryCredentialIssued,
 )
 from teleservices.shared.messages.topics import ACCOUNTS_EVENTS
+from teleservices.shared.privacy.retention import RetentionSettings
 from teleservices.shared.runtime import ServiceRuntime
 from teleservices.shared.web import create_service_app
 
@@ -88,12 +89,13 @@ async def _nothing() -> None:
 
 
 def _housekeeping(runtime: ServiceRuntime) -> Callable[[], Awaitable[None]]:
-    """Every ten minutes: expired sessions, stale throttling counters and old link records go."""
+    """Every ten minutes: expired sessions, stale throttling counters, old link records and connections past
+    their retention period go."""
 
     async def loop() -> None:
         while True:
             async with runtime.db.transaction() as conn:
-                await store.purge(conn)
+                await store.purge(conn, connection_log_days=RetentionSettings().connection_log_days)
             await asyncio.sleep(600)
 
     return loop

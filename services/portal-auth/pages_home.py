@@ -15,6 +15,9 @@ from teleservices.shared.messages.portal import AccountsGrouped, ServiceOpened
 from teleservices.shared.messages.topics import PORTAL_EVENTS
 from teleservices.shared.security.links import LinkPurpose
 
+REGULATORY_ACT_URL = ("https://www.legifrance.gouv.fr/search/all?query=arr%C3%AAt%C3%A9+du+30+novembre+2006+"
+                      "espaces+num%C3%A9riques+de+travail")
+"""The ENT regulatory act (arrêté of 30 November 2006, as amended) on Légifrance."""
 router = APIRouter(include_in_schema=False)
 Field = Annotated[str, Form(max_length=256)]
 
@@ -218,6 +221,15 @@ async def useful_links(request: Request) -> Response:
     if isinstance(view, Response):
         return view
     return portal_of(request).page(request, "links.html", view=view)
+
+
+@router.get("/donnees-personnelles")
+async def privacy(request: Request) -> Response:
+    """The information notice (RGPD art. 13, ENT act art. 5 and 8): controller, purposes, data, periods, rights."""
+    from teleservices.shared.privacy.retention import current_retention
+
+    request.state.me = await portal_of(request).current(request)
+    return portal_of(request).page(request, "privacy.html", r=current_retention(), act_url=REGULATORY_ACT_URL)
 
 
 @router.get("/accessibilite")

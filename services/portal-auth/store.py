@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -128,8 +128,12 @@ async def end_sessions(conn: asyncpg.Connection, account_id: uuid.UUID, keep: st
                        account_id, _digest(keep) if keep else None)
 
 
-async def purge(conn: asyncpg.Connection, hard_limit: int = 100) -> None:
-    """Drop expired sessions, counters idle for a day (not a blocked identifier's) and links past any TTL."""
+async def purge(conn: asyncpg.Connection, hard_limit: int = 100, connection_log_days: int = 365,
+                now: datetime | None = None) -> None:
+    """Drop expired sessions, counters idle for a day (not a blocked identifier's), links past any TTL, and
+    connections older than the retention period (CNIL 2021-122)."""
+    await conn.execute("DELETE FROM connection_log WHERE at < $1",
+                       (now or datetime.now(UTC)) - timedelta(days=connection_log_days))
     await conn.execute("DELETE FROM sessions WHERE expires_at < now()")
     await conn.execute("DELETE FROM throttle WHERE last_failure < now() - interval '1 day'"
                        " AND (key NOT LIKE 'id:%' OR failures < $1)", hard_limit)

@@ -112,7 +112,8 @@ async def test_a_representative_activates_recovers_his_password_and_is_simulated
         await expect(home.get_by_role("heading", level=1)).to_contain_text("Bienvenue")
         await _checked(home, f"portal-home-{name}")
         for path, title in (("/mon-compte", "Mon compte"), ("/contact", "Contact"),
-                            ("/liens-utiles", "Liens utiles"), ("/accessibilite", "Déclaration d'accessibilité")):
+                            ("/liens-utiles", "Liens utiles"), ("/accessibilite", "Déclaration d'accessibilité"),
+                            ("/donnees-personnelles", "Vos données personnelles")):
             await home.goto(f"{portal}{path}")
             await expect(home.get_by_role("heading", level=1)).to_have_text(title)
             await _checked(home, f"portal{path.replace('/', '-')}-{name}")
