@@ -50,14 +50,23 @@ class PlatformUnderTest:
         """Start services (each in its own process) and wait until they are ready."""
         for service in services:
             if service not in self.processes:
-                port = free_port()
-                prefix = f"TELESERVICES_{service.upper().replace('-', '_')}_"
-                env = {**self.env, f"{prefix}HTTP_PORT": str(port)}
-                self.processes[service] = ServiceProcess(service, service, env, port,
-                                                         self.workdir / "logs" / f"{service}.log")
+                self.processes[service] = self._process(service)
             self.processes[service].start()
         for service in services:
-            self.processes[service].wait_ready()
+            try:
+                self.processes[service].wait_ready()
+            except RuntimeError as exc:  # the free port was taken meanwhile by another process: once more
+                if "address already in use" not in str(exc):
+                    raise
+                self.processes[service] = self._process(service)
+                self.processes[service].start()
+                self.processes[service].wait_ready()
+
+    def _process(self, service: str) -> ServiceProcess:
+        port = free_port()
+        prefix = f"TELESERVICES_{service.upper().replace('-', '_')}_"
+        env = {**self.env, f"{prefix}HTTP_PORT": str(port)}
+        return ServiceProcess(service, service, env, port, self.workdir / "logs" / f"{service}.log")
 
     def kill(self, service: str) -> None:
         """SIGKILL a service process, as a crash would."""

@@ -12,6 +12,7 @@ def routers() -> list[APIRouter]:
         accueil,
         comptes,
         delegations,
+        donnees,
         eleves,
         gestion,
         imports,
@@ -23,4 +24,4 @@ def routers() -> list[APIRouter]:
 
     return [accueil.router, gestion.router, parametrage.router, notifier.router, comptes.router, eleves.router,
             statistiques.router, imports.router, recherche.router,
-            delegations.router, academie.router]
+            delegations.router, academie.router, donnees.router]
