@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from teleservices.shared.input_guard import CHECKED_BODIES, nul_in_body, nul_in_query, refusal
+from teleservices.shared.kafka.dead_letters import NotReplayable, list_dead_letters, replay_dead_letter
 from teleservices.shared.kafka.outbox import replay
 from teleservices.shared.logs import correlation_id
 from teleservices.shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from teleservices.shared.runtime import ServiceRuntime
 from teleservices.shared.security.staff import InvalidStaffToken, Role, StaffPrincipal, read_staff_token
+
+log = logging.getLogger(__name__)
 
 
 def create_service_app(runtime: ServiceRuntime, title: str, version: str = "0.1.0") -> FastAPI:
@@ -76,15 +80,37 @@ def create_service_app(runtime: ServiceRuntime, title: str, version: str = "0.1.
     @app.post("/admin/replay", tags=["exploitation"])
     async def replay_outbox(since: datetime, staff: Staff) -> dict[str, int]:
         """Publish again the messages this service emitted since a time (academy operators)."""
-        if staff.role is not Role.operateur_academique:
-            raise HTTPException(403, detail="Réservé aux opérateurs académiques.")
+        _operators_only(staff)
         return {"messages": await replay(runtime.db, since)}
+
+    @app.get("/admin/dead-letters", tags=["exploitation"])
+    async def dead_letters(staff: Staff) -> list[dict[str, Any]]:
+        """The messages this service's consumers gave up on (academy operators)."""
+        _operators_only(staff)
+        return await list_dead_letters(runtime.db)
+
+    @app.post("/admin/dead-letters/{dead_letter_id}/replay", tags=["exploitation"])
+    async def replay_dead_letter_route(dead_letter_id: int, staff: Staff) -> dict[str, str]:
+        """Put a dead letter back on its topic, once its cause is fixed (academy operators)."""
+        _operators_only(staff)
+        try:
+            topic = await replay_dead_letter(runtime.db, dead_letter_id, runtime.settings.kafka.topic_prefix)
+        except NotReplayable as exc:
+            raise HTTPException(409, detail={"field": "dead_letter_id", "reason": str(exc)}) from exc
+        log.info("dead letter replayed", extra={"dead_letter_id": dead_letter_id, "topic": topic,
+                                                "actor": staff.user_id})
+        return {"topic": topic}
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _operators_only(staff: StaffPrincipal) -> None:
+    if staff.role is not Role.operateur_academique:
+        raise HTTPException(403, detail="Réservé aux opérateurs académiques.")
 
 
 def staff_principal(request: Request) -> StaffPrincipal:
