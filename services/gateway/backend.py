@@ -58,12 +58,16 @@ class Backend:
             return self._notifiers[next(self._next_notifier)]
         return self._clients[service]
 
+    def instances(self) -> list[tuple[str, httpx.AsyncClient]]:
+        """Every service process the gateway knows, each notifier worker on its own (operations page)."""
+        return [*self._clients.items(), *((f"notifier-{n}", c) for n, c in enumerate(self._notifiers, start=1))]
+
     async def request(self, staff: StaffPrincipal, service: str, method: str, path: str,
-                      **kwargs: Any) -> httpx.Response:
-        """Call a service as this staff member; any 4xx/5xx raises BackendError."""
+                      client: httpx.AsyncClient | None = None, **kwargs: Any) -> httpx.Response:
+        """Call a service (or one given instance) as this staff member; any 4xx/5xx raises BackendError."""
         token = issue_staff_token(staff, self._secret, ttl_s=TOKEN_TTL_S)
         try:
-            response = await self._client(service).request(
+            response = await (client or self._client(service)).request(
                 method, path, headers={"authorization": f"Bearer {token}"}, **kwargs)
         except httpx.HTTPError as exc:
             raise BackendError(503, None, f"le service {service} ne répond pas") from exc

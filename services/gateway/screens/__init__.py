@@ -14,6 +14,7 @@ def routers() -> list[APIRouter]:
         delegations,
         donnees,
         eleves,
+        exploitation,
         gestion,
         imports,
         notifier,
@@ -24,4 +25,4 @@ def routers() -> list[APIRouter]:
 
     return [accueil.router, gestion.router, parametrage.router, notifier.router, comptes.router, eleves.router,
             statistiques.router, imports.router, recherche.router,
-            delegations.router, academie.router, donnees.router]
+            delegations.router, academie.router, donnees.router, exploitation.router]
