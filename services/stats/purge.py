@@ -1,5 +1,6 @@
 """Purge after departure (ENT regulatory act, art. 6): the read models forget the accounts and pupils the
-accounts service deleted; only anonymous counts stay (accesses and delivery results, under the nil account)."""
+accounts service deleted; only anonymous counts stay — accesses and delivery results move to one anonymous
+account per population, so the syntheses by population keep their totals."""
 
 from __future__ import annotations
 
@@ -9,20 +10,30 @@ from teleservices.shared.kafka.consumer import HandlerContext
 from teleservices.shared.messages.catalog import PersonalDataPurged
 from teleservices.stats.figures import mark
 
-ANONYMOUS = uuid.UUID(int=0)
-"""The account the counts of purged accounts are kept under."""
+ANONYMOUS = {"eleve": uuid.UUID(int=1), "responsable": uuid.UUID(int=2), None: uuid.UUID(int=0)}
+"""The accounts the counts of purged accounts are kept under, by population (unknown: the nil id)."""
+_ANONYMOUS_OF = ("CASE a.population WHEN 'eleve' THEN $2::uuid WHEN 'responsable' THEN $3::uuid"
+                 " ELSE $4::uuid END")
 
 
 async def personal_data_purged(event: PersonalDataPurged, ctx: HandlerContext) -> None:
     """Delete the per-account and per-pupil rows; fold their accesses and deliveries into anonymous counts."""
     conn, ids, uai, eleves = ctx.conn, event.account_ids, event.uai, event.eleve_ids
+    anonymous = (ANONYMOUS["eleve"], ANONYMOUS["responsable"], ANONYMOUS[None])
     await conn.execute(
-        "WITH gone AS (DELETE FROM accesses WHERE account_id = ANY($1::uuid[]) RETURNING uai, service, month, count)"
-        " INSERT INTO accesses (uai, account_id, service, month, count)"
-        " SELECT uai, $2, service, month, sum(count) FROM gone GROUP BY uai, service, month"
+        "INSERT INTO accounts (account_id, population) VALUES ($1, 'eleve'), ($2, 'responsable')"
+        " ON CONFLICT (account_id) DO NOTHING", *anonymous[:2])
+    await conn.execute(
+        "WITH gone AS (DELETE FROM accesses WHERE account_id = ANY($1::uuid[])"
+        "              RETURNING uai, account_id, service, month, count)"
+        f" INSERT INTO accesses (uai, account_id, service, month, count) SELECT g.uai, {_ANONYMOUS_OF},"
+        " g.service, g.month, sum(g.count) FROM gone g LEFT JOIN accounts a USING (account_id) GROUP BY 1, 2, 3, 4"
         " ON CONFLICT (uai, account_id, service, month) DO UPDATE SET count = accesses.count + excluded.count",
-        ids, ANONYMOUS)
-    await conn.execute("UPDATE deliveries SET account_id = $2 WHERE account_id = ANY($1::uuid[])", ids, ANONYMOUS)
+        ids, *anonymous)
+    await conn.execute(f"UPDATE deliveries d SET account_id = {_ANONYMOUS_OF} FROM deliveries x"
+                       " LEFT JOIN accounts a USING (account_id)"
+                       " WHERE x.notification_id = d.notification_id AND d.account_id = ANY($1::uuid[])",
+                       ids, *anonymous)
     uais = {uai, *(r["uai"] for r in await conn.fetch(
         "DELETE FROM rattachements WHERE account_id = ANY($1::uuid[]) OR (uai = $2 AND eleve_id = ANY($3::text[]))"
         " RETURNING uai", ids, uai, eleves))}
