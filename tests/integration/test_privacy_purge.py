@@ -194,6 +194,12 @@ async def test_a_departed_family_is_erased_everywhere_after_the_retention_period
         dry.output
     async with platform.client("accounts", chef(U)) as api:
         assert (await api.post("/api/v1/privacy/purge")).status_code == 403
+    run = await asyncio.to_thread(CliRunner().invoke, cli, ["privacy", "purge"], env=env)
+    assert run.exit_code == 0 and "0 responsable(s) supprimés" in run.output, run.output
+    async with platform.database("accounts") as db:  # the operator's run is audited (counts only)
+        assert await db.fetchval("SELECT details FROM audit_log WHERE action = 'purger_donnees_departs'") == \
+            '{"eleves": 0, "comptes": 0, "personnes": 0}'
+    assert await _held(platform, LEAVING, PARENTS, leaving_ids) == before
 
     # Day 91: a dry run lists exactly what goes, then the purge deletes it everywhere.
     day_91 = left_at + timedelta(days=91)
