@@ -170,3 +170,32 @@ async def _read_event_ids(kafka: KafkaSettings, expected: int) -> list[object]:
     finally:
         await consumer.stop()
     return ids
+
+
+async def test_consumer_lag_is_what_remains_on_the_partition(db: Database, kafka: KafkaSettings) -> None:
+    """The autoscaler's signal, measured on Apache Kafka: messages left after the last batch handled."""
+    from prometheus_client import REGISTRY
+
+    total, blocked_at = 1200, 1100
+    await _publish(kafka, *(Envelope.wrap(PupilCounted(number=n)).to_bytes() for n in range(total)))
+    gate = asyncio.Event()
+
+    async def slow_at_the_end(event: PupilCounted, ctx: HandlerContext) -> None:
+        if event.number == blocked_at:
+            gate.set()
+            await asyncio.sleep(3600)
+        await _record(event, ctx)
+
+    consumer = MessageConsumer(name="test.lag", db=db, kafka=kafka, topics=[SYNC_EVENTS],
+                               handlers={PupilCounted: slow_at_the_end}, batch=True)
+    task = asyncio.create_task(consumer.run())
+    try:
+        await asyncio.wait_for(gate.wait(), 120)
+        lag = sum(m.value for family in REGISTRY.collect() if family.name == "kafka_consumer_lag_messages"
+                  for m in family.samples if m.labels.get("consumer") == "test.lag")
+        handled = len(await _counted(db))
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert 0 < handled <= blocked_at
+    assert lag == total - handled
