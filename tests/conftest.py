@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -21,6 +22,18 @@ from tests.support.infrastructure import (
 )
 from tests.support.platform import PlatformUnderTest
 from tests.support.sync import SyncUnderTest, running_sync
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def emails_in_logs(folder: Path) -> list[str]:
+    """Email addresses in the services' log lines (Message-IDs at the platform's own domain aside)."""
+    found: list[str] = []
+    for log in sorted(folder.glob("*.log")) if folder.exists() else []:
+        found += [m for m in _EMAIL.findall(log.read_text(errors="replace"))
+                  if not m.endswith((".example", "@teleservices.example"))]
+    return found
+
 
 MARKER_TIMEOUTS_S = {"unit": 30, "integration": 240, "e2e": 300}
 
@@ -81,6 +94,8 @@ def platform(tmp_path: Path, database_url: str, broker: BrokerServer, topic_pref
                                    topic_prefix, smtp_sink.port)
     yield under_test
     under_test.stop_all()
+    leaked = emails_in_logs(tmp_path / "logs")  # every test family has an address: none may reach a log line
+    assert not leaked, f"personal data in the service logs: {leaked[:5]}"
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
