@@ -51,7 +51,8 @@ class PlatformUnderTest:
         for service in services:
             if service not in self.processes:
                 self.processes[service] = self._process(service)
-            self.processes[service].start()
+            if not self.processes[service].alive():  # already running: never a second process
+                self.processes[service].start()
         for service in services:
             try:
                 self.processes[service].wait_ready()
