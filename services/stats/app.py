@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,9 +15,10 @@ from teleservices.shared.messages.topics import (
     PORTAL_EVENTS,
     SYNC_EVENTS,
 )
+from teleservices.shared.privacy.retention import RetentionSettings
 from teleservices.shared.runtime import ServiceRuntime
 from teleservices.shared.web import create_service_app
-from teleservices.stats import api, figures, projection
+from teleservices.stats import api, figures, projection, purge
 from teleservices.stats.service import Statistics
 from teleservices.stats.settings import StatsSettings
 
@@ -44,6 +47,14 @@ def create_app(settings: StatsSettings) -> FastAPI:
         await figures.keep_fresh(runtime.db)
 
     runtime.every("academy-figures", keep_figures_fresh)
+
+    async def anonymise_old_accesses_hourly() -> None:
+        while True:
+            async with runtime.db.transaction() as conn:
+                await purge.anonymise_old_accesses(conn, datetime.now(UTC), RetentionSettings().connection_log_days)
+            await asyncio.sleep(3600)
+
+    runtime.every("access-retention", anonymise_old_accesses_hourly)
     app = create_service_app(runtime, title="Téléservices — statistiques")
     app.state.statistics = Statistics(runtime.db, settings)
     app.state.consumer = consumer

@@ -5,6 +5,9 @@ account per population, so the syntheses by population keep their totals."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
+
+import asyncpg
 
 from teleservices.shared.kafka.consumer import HandlerContext
 from teleservices.shared.messages.catalog import PersonalDataPurged
@@ -46,3 +49,22 @@ async def personal_data_purged_batch(batch: list[PersonalDataPurged], ctx: Handl
     """A run of purge events, one after the other."""
     for event in batch:
         await personal_data_purged(event, ctx)
+
+
+async def anonymise_old_accesses(conn: asyncpg.Connection, now: datetime, keep_days: int) -> int:
+    """Accesses older than the connection-log period (CNIL 2021-122) keep only their anonymous counts: they move
+    to the anonymous account of their population; return how many per-account rows went."""
+    limit = (now - timedelta(days=keep_days)).date().replace(day=1)  # whole months only
+    anonymous = (ANONYMOUS["eleve"], ANONYMOUS["responsable"], ANONYMOUS[None])
+    await conn.execute(
+        "INSERT INTO accounts (account_id, population) VALUES ($1, 'eleve'), ($2, 'responsable')"
+        " ON CONFLICT (account_id) DO NOTHING", *anonymous[:2])
+    moved: int = await conn.fetchval(
+        "WITH gone AS (DELETE FROM accesses WHERE month < $1 AND NOT account_id = ANY($5::uuid[])"
+        "              RETURNING uai, account_id, service, month, count),"
+        " kept AS (INSERT INTO accesses (uai, account_id, service, month, count)"
+        f"         SELECT g.uai, {_ANONYMOUS_OF}, g.service, g.month, sum(g.count)"
+        "          FROM gone g LEFT JOIN accounts a USING (account_id) GROUP BY 1, 2, 3, 4"
+        "          ON CONFLICT (uai, account_id, service, month) DO UPDATE SET count = accesses.count + excluded.count)"
+        " SELECT count(*) FROM gone", limit, *anonymous, list(anonymous))
+    return moved
