@@ -36,10 +36,11 @@ class ServiceRuntime:
         self.started = False
 
     def consume(self, group: str, topics: Sequence[Topic], handlers: Handlers, batch: bool = False,
-                batch_handlers: BatchHandlers | None = None) -> MessageConsumer:
-        """Declare a consumer group of this service (started with the service); see MessageConsumer.batch."""
+                batch_handlers: BatchHandlers | None = None, concurrent_partitions: bool = False) -> MessageConsumer:
+        """Declare a consumer group of this service (started with the service); see MessageConsumer."""
         consumer = MessageConsumer(name=f"{self.name}.{group}", db=self.db, kafka=self.settings.kafka,
-                                   topics=topics, handlers=handlers, batch=batch, batch_handlers=batch_handlers)
+                                   topics=topics, handlers=handlers, batch=batch, batch_handlers=batch_handlers,
+                                   concurrent_partitions=concurrent_partitions)
         self._consumers.append(consumer)
         return consumer
 

@@ -223,7 +223,7 @@ class Campaigns:
                                   establishment=header, templates=templates,
                                   letters=tuple(by_id[i] for i in chunk))
                 jobs.append((f"{campaign_id}:{division}:{number}", Envelope.wrap(job, uai=uai, correlation_id=cid)))
-        await enqueue_many(conn, NOTIFIER_JOBS, jobs)
+        await enqueue_many(conn, NOTIFIER_JOBS, jobs, spread_from=campaign_id.int % NOTIFIER_JOBS.partitions)
 
     async def progress(self, staff: StaffPrincipal, campaign_id: uuid.UUID) -> dict[str, Any]:
         """Done / total per division and channel, and the recap of who could not be notified and why."""

@@ -67,7 +67,7 @@ class StuckCampaigns:
                     "SELECT notification_id FROM campaign_items WHERE campaign_id = $1 AND status = 'en_attente'",
                     campaign["id"])}
                 jobs = await self._jobs_again(conn, campaign, pending)
-                await enqueue_many(conn, NOTIFIER_JOBS, jobs)
+                await enqueue_many(conn, NOTIFIER_JOBS, jobs, spread_from=0)
                 await conn.execute("UPDATE campaigns SET redriven_at = now() WHERE id = $1", campaign["id"])
                 letters += len(pending)
                 log.warning("campaign re-driven", extra={"campaign_id": str(campaign["id"]), "pending": len(pending),

@@ -86,6 +86,7 @@ class MessageConsumer:
         retry_delay_s: float = 0.2,
         batch: bool = False,
         batch_handlers: BatchHandlers | None = None,
+        concurrent_partitions: bool = False,
     ):
         self.name = name
         self.db = db
@@ -96,6 +97,9 @@ class MessageConsumer:
         self.batch = batch or bool(batch_handlers)
         self.batch_handlers = {cls.message_type: h for cls, h in (batch_handlers or {}).items()}
         """Apply a partition's polled records in one transaction (handlers without outside side effects)."""
+        self.concurrent_partitions = concurrent_partitions
+        """Handle the partitions of a poll side by side (each still in order): for independent, I/O-heavy work
+        such as the notifier's jobs, where one job's printing overlaps another's emails."""
         self.processed = 0
 
     def _consumer(self) -> AIOKafkaConsumer:
@@ -119,14 +123,22 @@ class MessageConsumer:
         try:
             while True:
                 batches = await consumer.getmany(timeout_ms=500)
-                for tp, records in batches.items():
-                    if not (self.batch and len(records) > 1 and await self._process_together(records)):
-                        for record in records:
-                            await self._process(record)
-                    await self._commit(consumer, tp, records[-1].offset + 1)
-                    self._lag(consumer, tp, records[-1].offset + 1)
+                if self.concurrent_partitions and len(batches) > 1:
+                    await asyncio.gather(*(self._partition(consumer, tp, records) for tp, records in batches.items()))
+                else:
+                    for tp, records in batches.items():
+                        await self._partition(consumer, tp, records)
         finally:
             await consumer.stop()
+
+    async def _partition(self, consumer: AIOKafkaConsumer, tp: TopicPartition,
+                         records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """One partition's polled records, in their order; then its offset is committed."""
+        if not (self.batch and len(records) > 1 and await self._process_together(records)):
+            for record in records:
+                await self._process(record)
+        await self._commit(consumer, tp, records[-1].offset + 1)
+        self._lag(consumer, tp, records[-1].offset + 1)
 
     def _lag(self, consumer: AIOKafkaConsumer, tp: TopicPartition, position: int) -> None:
         """Messages left on the partition after this batch, as of the last fetch (the autoscaler's signal)."""

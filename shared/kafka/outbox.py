@@ -28,13 +28,19 @@ async def enqueue(conn: asyncpg.Connection, topic: Topic, key: str, envelope: En
     )
 
 
-async def enqueue_many(conn: asyncpg.Connection, topic: Topic, messages: list[tuple[str, Envelope]]) -> None:
-    """Add many (key, envelope) messages to the outbox at once, in order, inside the caller's transaction."""
+async def enqueue_many(conn: asyncpg.Connection, topic: Topic, messages: list[tuple[str, Envelope]],
+                       spread_from: int | None = None) -> None:
+    """Add many (key, envelope) messages to the outbox at once, in order, inside the caller's transaction.
+
+    `spread_from`: deal them round-robin over the topic's partitions from that one, instead of by key — work
+    units of equal weight (campaign jobs) then load every consumer of the group evenly."""
     if not messages:
         return
+    partitions = [None if spread_from is None else (spread_from + n) % topic.partitions for n in range(len(messages))]
     await conn.copy_records_to_table(
-        "outbox", columns=["event_id", "topic", "message_key", "envelope"],
-        records=[(e.event_id, topic.name, key, e.model_dump_json()) for key, e in messages])
+        "outbox", columns=["event_id", "topic", "message_key", "envelope", "partition"],
+        records=[(e.event_id, topic.name, key, e.model_dump_json(), partition)
+                 for (key, e), partition in zip(messages, partitions, strict=True)])
     await conn.execute("SELECT pg_notify('outbox_' || current_schema(), '')")
 
 
@@ -109,7 +115,7 @@ class OutboxRelay:
         """Publish one batch of unpublished messages and mark them; return how many."""
         async with self.db.transaction() as conn:
             rows = await conn.fetch(
-                "SELECT id, topic, message_key, envelope AS body FROM outbox WHERE published_at IS NULL"
+                "SELECT id, topic, message_key, envelope AS body, partition FROM outbox WHERE published_at IS NULL"
                 " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
                 self.batch_size,
             )
@@ -120,6 +126,7 @@ class OutboxRelay:
                     f"{self.topic_prefix}{row['topic']}",
                     value=row["body"].encode(),
                     key=row["message_key"].encode(),
+                    partition=row["partition"],
                 )
                 for row in rows
             ]
