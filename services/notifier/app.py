@@ -68,8 +68,7 @@ def create_app(settings: NotifierSettings) -> FastAPI:
     JOBS_IN_FLIGHT.labels(JOBS_CONSUMER).set(0)  # one series per worker from the start: the dashboard counts them
     single = {SendNotification: notifier.send_notification, SendActivationEmail: notifier.send_activation_email,
               SendFreeEmail: notifier.send_free_email}
-    runtime.consume(JOBS_CONSUMER, [NOTIFIER_JOBS], {**single, NotifyBatch: jobs.notify_batch},
-                    concurrent_partitions=True)  # one job prints while another's emails leave
+    runtime.consume(JOBS_CONSUMER, [NOTIFIER_JOBS], {**single, NotifyBatch: jobs.notify_batch})
     runtime.consume("urgent", [NOTIFIER_URGENT], {**single, NotifyBatch: jobs.notify_batch})
     runtime.consume(purge.GROUP, purge.TOPICS, purge.HANDLERS)  # purge after departure
     async def purge_every_hour() -> None:

@@ -98,8 +98,9 @@ class MessageConsumer:
         self.batch_handlers = {cls.message_type: h for cls, h in (batch_handlers or {}).items()}
         """Apply a partition's polled records in one transaction (handlers without outside side effects)."""
         self.concurrent_partitions = concurrent_partitions
-        """Handle the partitions of a poll side by side (each still in order): for independent, I/O-heavy work
-        such as the notifier's jobs, where one job's printing overlaps another's emails."""
+        """Handle the partitions of a poll side by side (each still in order). Only for handlers that hold no
+        second pooled connection while their own transaction is open: the notifier's jobs do (each letter's
+        result commits on its own), and side by side they took every connection and waited for ever."""
         self.processed = 0
 
     def _consumer(self) -> AIOKafkaConsumer:
