@@ -50,4 +50,6 @@ def configure_logging(service: str, level: str = "INFO", stream: TextIO | None =
     root.setLevel(level)
     for noisy in ("aiokafka", "kafka", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # Request lines carry URLs, and URLs carry search terms and ids of families: never at INFO.
+    for request_log in ("uvicorn.access", "httpx", "httpcore"):
+        logging.getLogger(request_log).setLevel(logging.WARNING)

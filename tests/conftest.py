@@ -21,17 +21,20 @@ from tests.support.infrastructure import (
     unique_name,
 )
 from tests.support.platform import PlatformUnderTest
+from tests.support.siecle import CANARIES
 from tests.support.sync import SyncUnderTest, running_sync
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
-def emails_in_logs(folder: Path) -> list[str]:
-    """Email addresses in the services' log lines (Message-IDs at the platform's own domain aside)."""
+def personal_data_in_logs(folder: Path) -> list[str]:
+    """Email addresses (Message-IDs at the platform's own domain aside) and the test families' names and INEs
+    found in the services' log lines."""
     found: list[str] = []
     for log in sorted(folder.glob("*.log")) if folder.exists() else []:
-        found += [m for m in _EMAIL.findall(log.read_text(errors="replace"))
-                  if not m.endswith((".example", "@teleservices.example"))]
+        text = log.read_text(errors="replace")
+        found += [m for m in _EMAIL.findall(text) if not m.endswith((".example", "@teleservices.example"))]
+        found += sorted(canary for canary in CANARIES if canary in text)
     return found
 
 
@@ -94,7 +97,7 @@ def platform(tmp_path: Path, database_url: str, broker: BrokerServer, topic_pref
                                    topic_prefix, smtp_sink.port)
     yield under_test
     under_test.stop_all()
-    leaked = emails_in_logs(tmp_path / "logs")  # every test family has an address: none may reach a log line
+    leaked = personal_data_in_logs(tmp_path / "logs")  # names, INEs, addresses of the test families
     assert not leaked, f"personal data in the service logs: {leaked[:5]}"
 
 
