@@ -175,8 +175,16 @@ class EmbeddedPlatform:
     def stop(self) -> None:
         """Stop the services, then the mailbox, the broker and PostgreSQL."""
         self._stopping = True
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not abandon the processes
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # A second Ctrl-C must not abandon the processes; the handlers come back afterwards, or every process
+        # this one starts later would inherit an ignored SIGINT (seen: a test's platform, then `up`, unstoppable).
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN), signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            self._stop_all()
+        finally:
+            signal.signal(signal.SIGINT, previous[0])
+            signal.signal(signal.SIGTERM, previous[1])
+
+    def _stop_all(self) -> None:
         _say("Arrêt de la plateforme…")
         for process in self.processes:
             process.terminate()  # all at once: each one's graceful shutdown runs in parallel

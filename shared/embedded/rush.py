@@ -122,6 +122,7 @@ class _Rush:
         self.activate_every = activate_every
         self.latencies: list[float] = []
         self.awaiting_activation: set[str] = set()
+        self.families_done = asyncio.Event()
         self.database_url = platform.postgres.url("teleservices")
         self.mailbox = MailStore(platform.data_dir / "mailbox")
 
@@ -156,9 +157,14 @@ class _Rush:
         portal = asyncio.create_task(self._families_on_the_portal())
         try:
             await self._until_settled(within_s)
+            self.report.notify_s = time.perf_counter() - launched_at
+            await asyncio.sleep(READING_TIME.total_seconds() + 1)  # the last letters are read too
         finally:
-            portal.cancel()
-        self.report.notify_s = time.perf_counter() - launched_at
+            self.families_done.set()
+            try:
+                await asyncio.wait_for(portal, 120)
+            except TimeoutError:
+                portal.cancel()
         await self._activations(within_s=120)
         if self.latencies:
             self.report.portal_requests = len(self.latencies)
@@ -200,7 +206,7 @@ class _Rush:
         families: list[asyncio.Task[None]] = []
         conn = await asyncpg.connect(self.database_url, server_settings={"search_path": "accounts"})
         try:
-            while True:
+            while not self.families_done.is_set():
                 for summary in self.mailbox.list():
                     if summary.id in seen or datetime.now(UTC) - summary.received_at < READING_TIME:
                         continue  # a family opens its mail a little after it arrives
@@ -219,6 +225,7 @@ class _Rush:
                         await asyncio.gather(*families, return_exceptions=True)
                         families.clear()
                 await asyncio.sleep(0.5)
+            await asyncio.gather(*families, return_exceptions=True)
         finally:
             await conn.close()
             for task in families:
@@ -240,18 +247,18 @@ class _Rush:
                 self.awaiting_activation.add(email)
 
     async def _activations(self, within_s: float) -> None:
-        """The families that gave their address click the activation link they receive."""
+        """The families that gave their address click each activation link they receive (a parent of two
+        children gets two)."""
         deadline = time.monotonic() + within_s
         clicked: set[str] = set()
-        while self.awaiting_activation - clicked and time.monotonic() < deadline:
+        while len(clicked) < self.report.first_connections and time.monotonic() < deadline:
             for summary in self.mailbox.list():
-                to = summary.recipients[0]
-                if to not in self.awaiting_activation or to in clicked:
+                if summary.recipients[0] not in self.awaiting_activation:
                     continue
                 link = re.search(r"/activation\?jeton=([A-Za-z0-9._~-]+)", self.mailbox.get(summary.id).text or "")
-                if link is None:
+                if link is None or link.group(1) in clicked:
                     continue
-                clicked.add(to)
+                clicked.add(link.group(1))
                 async with httpx.AsyncClient(base_url=self.url("portal-auth"), timeout=30) as portal:
                     started = time.perf_counter()
                     page = await portal.get("/activation", params={"jeton": link.group(1)})
