@@ -199,28 +199,27 @@ async def group_accounts(request: Request, csrf: Field = "", identifiant: Field 
     return redirect("/mon-compte?ok=regroupement")
 
 
-@router.get("/contact")
-async def contact(request: Request) -> Response:
-    """The establishment's address, telephone, and contact email when the establishment activated it."""
+async def _establishment_page(request: Request, template: str) -> Response:
+    """A page about the establishment, for an account in use (its settings read at once from accounts)."""
     me = await _connected(request)
     if me is None or me["state"] != UTILISE or me["kind"] == "premiere_connexion":
         return redirect("/")
     view = await _view(request, me)
     if isinstance(view, Response):
         return view
-    return portal_of(request).page(request, "contact.html", view=view)
+    return portal_of(request).page(request, template, view=view)
+
+
+@router.get("/contact")
+async def contact(request: Request) -> Response:
+    """The establishment's address, telephone, and contact email when the establishment activated it."""
+    return await _establishment_page(request, "contact.html")
 
 
 @router.get("/liens-utiles")
 async def useful_links(request: Request) -> Response:
     """The establishment's useful links."""
-    me = await _connected(request)
-    if me is None or me["state"] != UTILISE or me["kind"] == "premiere_connexion":
-        return redirect("/")
-    view = await _view(request, me)
-    if isinstance(view, Response):
-        return view
-    return portal_of(request).page(request, "links.html", view=view)
+    return await _establishment_page(request, "links.html")
 
 
 @router.get("/donnees-personnelles")
