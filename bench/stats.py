@@ -1,7 +1,8 @@
 """Statistics: the read models fed from the topics, and the syntheses read from them (stats as its own process).
 
 - stats.events_per_s: the events of a 2,500-pupil establishment (arrivals, accounts, attachments, state changes)
-  consumed into the read models, beside a bare aiokafka consumer loop reading the same topics in the same run.
+  consumed into the read models, beside a bare aiokafka consumer loop reading the same topics in the same run;
+  medians of 3 rounds, each a bare loop then a new stats service (own database) reading the topics again.
   Goal: ratio ≥ 0.5.
 - stats.establishment_p99_ms: « Synthèse comptes élèves » and « responsables » of that establishment through the
   API (JSON), the slower of the two, beside the plain SQL counting the same figures. Goal ≤ 100 ms.
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import statistics
 import tempfile
 import time
 import uuid
@@ -38,6 +40,7 @@ UAI, ACADEMY = "0540001A", "NANCY-METZ"
 PUPILS = 2_500
 ESTABLISHMENTS, ACADEMY_PUPILS = 60, PUPILS  # the bench establishment and 59 seeded ones
 REQUESTS = 100
+ROUNDS = 3
 STATES = ("Notifié", "En cours d'activation", "Utilisé")
 
 
@@ -164,18 +167,23 @@ async def _sql_latencies(conn: asyncpg.Connection, queries: list[tuple[str, tupl
 @benchmark("stats.")
 async def stats(servers: Servers) -> list[Row]:
     """Consumption into the read models, and the syntheses' latency."""
-    url = servers.postgres.create_database("bench_stats")
     prefix = f"benchstats{uuid.uuid4().hex[:6]}."
-    env = service_env(servers, url, prefix)
     kafka = KafkaSettings(bootstrap_servers=servers.broker.bootstrap_servers, topic_prefix=prefix)
     await ensure_topics(kafka, ALL_TOPICS)
     events = _establishment_events()
     await _publish(kafka, events)
-    bare = await _bare_consumer(kafka, len(events))
+    bares, rates = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        process = start_service("stats", env, Path(tmp))
+        for run in range(ROUNDS):  # each round a bare loop, then a new stats service reading the topics again
+            bares.append(await _bare_consumer(kafka, len(events)))
+            url = servers.postgres.create_database(f"bench_stats_{run}")
+            env = service_env(servers, url, prefix)
+            process = start_service("stats", env, Path(tmp), name=f"stats-{run}")
+            rates.append(await _consumed_rate(url, len(events)))
+            if run < ROUNDS - 1:
+                process.stop()
+        bare, consumed = statistics.median(bares), statistics.median(rates)
         try:
-            consumed = await _consumed_rate(url, len(events))
             token = issue_staff_token(StaffPrincipal(user_id="bench", display_name="Banc",
                                                      role=Role.operateur_academique, academy=ACADEMY),
                                       env["TELESERVICES_SECRET_STAFF_TOKEN_KEY"], ttl_s=3600)

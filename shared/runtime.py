@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from teleservices.shared.db import Database
 from teleservices.shared.kafka.broker import create_producer, ensure_topics
 from teleservices.shared.kafka.consumer import BatchHandlers, Handlers, MessageConsumer
 from teleservices.shared.kafka.outbox import OutboxRelay
+from teleservices.shared.messages.envelope import prepare_parsers
 from teleservices.shared.messages.topics import ALL_TOPICS, Topic
 from teleservices.shared.settings import ServiceSettings
 
@@ -69,6 +71,8 @@ class ServiceRuntime:
         await self._producer.start()
         for start in self._on_start:
             await start()
+        prepare_parsers()  # built before the freeze below: never rescanned
+        _collect_garbage_for_throughput()
         relay = OutboxRelay(self.db, self._producer, self.settings.kafka.topic_prefix)
         self._spawn("outbox-relay", relay.run)
         for consumer in self._consumers:
@@ -120,3 +124,13 @@ class ServiceRuntime:
                 log.exception("background loop crashed, restarting", extra={"loop": name, "retry_in_s": delay})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
+
+
+def _collect_garbage_for_throughput() -> None:
+    """Leave what the start created out of every later garbage collection, and collect less often.
+
+    A poll holds thousands of parsed messages alive; with Python's default thresholds the collector ran every 700
+    allocations and rescanned them each time: parsing cost two to three times as much (measured, bench stats.)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 100)

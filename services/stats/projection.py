@@ -34,9 +34,10 @@ NOTIFIE = "Notifié"
 
 
 def _stamps(ctx: HandlerContext, count: int) -> list[datetime]:
-    """Envelope-time versions of a run: its messages are consecutive on one partition, so in order."""
-    first = ctx.envelope.occurred_at
-    return [first + timedelta(microseconds=i) for i in range(count)]
+    """Envelope-time versions of a run, one per message: a partition's messages come in order, so a later one
+    (same key, same partition) never gets an earlier version, even when both were stamped in one microsecond."""
+    envelopes = ctx.run or [ctx.envelope] * count
+    return [e.occurred_at + timedelta(microseconds=i) for i, e in enumerate(envelopes)]
 
 
 def _latest(keyed: Sequence[tuple[Any, Any]]) -> list[Any]:
@@ -155,7 +156,7 @@ async def attachments(batch: Sequence[AccountAttached | AccountDetached], ctx: H
     """Which pupils an account gives access to; at the same instant a detachment wins."""
     rows = _latest([((e.account_id, e.uai, e.eleve_id),
                      (e.account_id, e.uai, e.eleve_id, getattr(e, "personne_id", None), e.population.value,
-                      isinstance(e, AccountAttached), e.at)) for e in sorted(batch, key=_attachment_order)])
+                      type(e) is AccountAttached, e.at)) for e in sorted(batch, key=_attachment_order)])
     await ctx.conn.execute(
         "INSERT INTO rattachements (account_id, uai, eleve_id, personne_id, population, attached, version)"
         " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[],"
@@ -172,15 +173,15 @@ async def copy_states(ctx: HandlerContext, account_ids: Sequence[Any]) -> set[st
     """Each attachment carries its account's state and notification date (whichever arrived first); return the
     establishments where an attachment changed."""
     rows = await ctx.conn.fetch(
-        "UPDATE rattachements r SET state = a.state, since = greatest(a.notified_at, a.state_at) FROM accounts a"
-        " WHERE a.account_id = r.account_id AND r.account_id = ANY($1::uuid[])"
+        "WITH changed AS (UPDATE rattachements r SET state = a.state, since = greatest(a.notified_at, a.state_at)"
+        " FROM accounts a WHERE a.account_id = r.account_id AND r.account_id = ANY($1::uuid[])"
         " AND (r.state IS DISTINCT FROM a.state OR r.since IS DISTINCT FROM greatest(a.notified_at, a.state_at))"
-        " RETURNING r.uai", list(set(account_ids)))
+        " RETURNING r.uai) SELECT DISTINCT uai FROM changed", list(set(account_ids)))
     return {r["uai"] for r in rows}
 
 
 def _attachment_order(e: AccountAttached | AccountDetached) -> tuple[datetime, bool]:
-    return e.at, isinstance(e, AccountDetached)
+    return e.at, type(e) is AccountDetached
 
 
 async def services_opened(batch: Sequence[portal.ServiceOpened], ctx: HandlerContext) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from teleservices.shared.db import Database
 from teleservices.shared.kafka.outbox import enqueue
 from teleservices.shared.logs import correlation_id
 from teleservices.shared.messages.catalog import MessageDeadLettered
-from teleservices.shared.messages.envelope import Envelope, Message
+from teleservices.shared.messages.envelope import Envelope, Message, prepare_parsers
 from teleservices.shared.messages.topics import DEAD_LETTERS, Topic
 from teleservices.shared.metrics import CONSUMER_LAG, HANDLER_SECONDS, MESSAGES_CONSUMED
 from teleservices.shared.settings import KafkaSettings
@@ -36,6 +37,8 @@ class HandlerContext:
 
     conn: asyncpg.Connection
     envelope: Envelope
+    run: Sequence[Envelope] = ()
+    """A batch handler's envelopes, one per message, in order (a partition's keep theirs; empty: the one)."""
 
     async def publish(self, topic: Topic, key: str, payload: Message, uai: str | None = None) -> None:
         """Emit a message through the outbox, in this transaction, keeping the correlation id."""
@@ -63,6 +66,9 @@ WILL_PASS = (TransientError, OSError, asyncpg.PostgresConnectionError, asyncpg.I
 """Failures retried without limit (the message waits for them to pass), never dead-lettered."""
 
 
+POLL_RECORDS, POLL_SLICE = 5_000, 100
+"""A batch consumer's poll: at most this many records, fetched and parsed this many at a time."""
+Polled = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 Handler = Callable[[Any, HandlerContext], Awaitable[None]]
 """Takes the typed message its table entry names (Any: a table maps each type to its own handler)."""
 Handlers = Mapping[type[Message], Handler]
@@ -96,7 +102,8 @@ class MessageConsumer:
         self.retry_delay_s = retry_delay_s
         self.batch = batch or bool(batch_handlers)
         self.batch_handlers = {cls.message_type: h for cls, h in (batch_handlers or {}).items()}
-        """Apply a partition's polled records in one transaction (handlers without outside side effects)."""
+        """Apply a poll's records in one transaction (handlers without outside side effects); each partition's
+        records keep their order, and a failure sends them one by one, partition by partition."""
         self.concurrent_partitions = concurrent_partitions
         """Handle the partitions of a poll side by side (each still in order). Only for handlers that hold no
         second pooled connection while their own transaction is open: the notifier's jobs do (each letter's
@@ -118,10 +125,13 @@ class MessageConsumer:
 
     async def run(self) -> None:
         """Consume until cancelled; offsets are committed only after processing."""
+        prepare_parsers()
         consumer = self._consumer()
         await consumer.start()
         log.info("consumer started", extra={"consumer": self.name, "topics": [t.name for t in self.topics]})
         try:
+            if self.batch:
+                await self._run_batches(consumer)
             while True:
                 batches = await consumer.getmany(timeout_ms=500)
                 if self.concurrent_partitions and len(batches) > 1:
@@ -132,49 +142,87 @@ class MessageConsumer:
         finally:
             await consumer.stop()
 
+    async def _run_batches(self, consumer: AIOKafkaConsumer) -> None:
+        """Each poll applied in one transaction; the next poll is fetched and parsed while PostgreSQL works."""
+        polled = asyncio.ensure_future(self._poll(consumer))
+        try:
+            while True:
+                batches, envelopes = await polled
+                polled = asyncio.ensure_future(self._poll(consumer))
+                if envelopes is not None and sum(map(len, envelopes)) > 1 and await self._process_together(envelopes):
+                    await self._commit(consumer, {tp: records[-1].offset + 1 for tp, records in batches.items()})
+                else:
+                    for tp, records in batches.items():
+                        await self._partition(consumer, tp, records)
+        finally:
+            polled.cancel()
+
+    async def _poll(self, consumer: AIOKafkaConsumer) -> tuple[Polled, list[list[Envelope]] | None]:
+        """The next records of every partition, and their envelopes partition by partition (None if one is
+        unreadable)."""
+        batches: Polled = {}
+        parsed: dict[TopicPartition, list[Envelope] | None] = {}
+        timeout_ms, count = 500, 0
+        while count < POLL_RECORDS:  # in slices, so that PostgreSQL's answers are not kept waiting
+            polled = await consumer.getmany(timeout_ms=timeout_ms, max_records=POLL_SLICE)
+            if not polled:
+                break
+            for tp, records in polled.items():
+                count += len(records)
+                batches.setdefault(tp, []).extend(records)
+                envelopes, known = _envelopes(records), parsed.get(tp, [])
+                parsed[tp] = None if envelopes is None or known is None else known + envelopes
+            timeout_ms = 0
+            await asyncio.sleep(0)
+        if any(envelopes is None for envelopes in parsed.values()):
+            return batches, None
+        return batches, [envelopes for envelopes in parsed.values() if envelopes is not None]
+
     async def _partition(self, consumer: AIOKafkaConsumer, tp: TopicPartition,
                          records: list[ConsumerRecord[bytes, bytes]]) -> None:
         """One partition's polled records, in their order; then its offset is committed."""
-        if not (self.batch and len(records) > 1 and await self._process_together(records)):
+        envelopes = _envelopes(records) if self.batch and len(records) > 1 else None
+        if not (envelopes is not None and await self._process_together([envelopes])):
             for record in records:
                 await self._process(record)
-        await self._commit(consumer, tp, records[-1].offset + 1)
-        self._lag(consumer, tp, records[-1].offset + 1)
+        await self._commit(consumer, {tp: records[-1].offset + 1})
 
-    def _lag(self, consumer: AIOKafkaConsumer, tp: TopicPartition, position: int) -> None:
-        """Messages left on the partition after this batch, as of the last fetch (the autoscaler's signal)."""
-        end = consumer.highwater(tp)
-        if end is not None:
-            CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(end - position, 0))
-
-    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        """Commit the partitions' next offsets, then report the messages left on each as of the last fetch (the
+        autoscaler's signal)."""
         try:
-            await consumer.commit({tp: offset})
+            await consumer.commit(offsets)
         except (CommitFailedError, KafkaError) as exc:
             # The partition moved to another member: it will see these messages again and skip them.
             log.warning("offset commit failed", extra={"consumer": self.name, "error": repr(exc)})
+        for tp, position in offsets.items():
+            end = consumer.highwater(tp)
+            if end is not None:
+                CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(end - position, 0))
 
-    async def _process_together(self, records: list[ConsumerRecord[bytes, bytes]]) -> bool:
-        """Apply records in one transaction; False (nothing applied) sends them one by one instead."""
-        try:
-            parsed = [(record, Envelope.from_bytes(record.value or b"")) for record in records]
-        except ValueError:
-            return False
-        handled = [(envelope, self.handlers[envelope.type]) for _, envelope in parsed if envelope.type in self.handlers]
-        if not handled:
+    async def _process_together(self, partitions: list[list[Envelope]]) -> bool:
+        """Apply partitions' messages in one transaction, each partition's in its order; False (nothing applied)
+        sends them one by one instead."""
+        handled = [[envelope for envelope in envelopes if envelope.type in self.handlers] for envelopes in partitions]
+        if not any(handled):
             return True
         applied: list[Envelope] = []
         try:
             with HANDLER_SECONDS.labels(self.name).time():
                 async with self.db.transaction() as conn:
-                    fresh = {row["event_id"] for row in await conn.fetch(
-                        "INSERT INTO processed_messages (consumer, event_id) SELECT $1, unnest($2::uuid[])"
-                        " ON CONFLICT DO NOTHING RETURNING event_id", self.name, [e.event_id for e, _ in handled])}
-                    todo = []
-                    for envelope, _ in handled:
-                        if envelope.event_id in fresh:
-                            fresh.discard(envelope.event_id)
-                            todo.append(envelope)
+                    seen = {row["event_id"] for row in await conn.fetch(
+                        "WITH fresh AS (INSERT INTO processed_messages (consumer, event_id)"
+                        " SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id)"
+                        " SELECT event_id FROM unnest($2::uuid[]) AS seen(event_id)"
+                        " WHERE event_id NOT IN (SELECT event_id FROM fresh)", self.name,
+                        [e.event_id for envelopes in handled for e in envelopes])}  # usually none: already applied
+                    todo: list[list[Envelope]] = []
+                    for envelopes in handled:
+                        todo.append([])
+                        for envelope in envelopes:
+                            if envelope.event_id not in seen:
+                                seen.add(envelope.event_id)  # twice in one poll: applied once
+                                todo[-1].append(envelope)
                     for run in _runs(todo):
                         await self._apply_run(conn, run)
                         applied += run
@@ -182,9 +230,9 @@ class MessageConsumer:
             log.info("batch not applied, handling one by one", extra={"consumer": self.name,
                                                                        "error": loggable(exc)})
             return False
-        self.processed += len(handled)
-        for envelope in applied:
-            MESSAGES_CONSUMED.labels(self.name, envelope.type, "applied").inc()
+        self.processed += sum(map(len, handled))
+        for kind, count in Counter(envelope.type for envelope in applied).items():
+            MESSAGES_CONSUMED.labels(self.name, kind, "applied").inc(count)
         return True
 
     async def _apply_run(self, conn: asyncpg.Connection, run: list[Envelope]) -> None:
@@ -193,7 +241,7 @@ class MessageConsumer:
         try:
             batch_handler = self.batch_handlers.get(run[0].type)
             if batch_handler is not None:
-                await batch_handler([e.open() for e in run], HandlerContext(conn=conn, envelope=run[0]))
+                await batch_handler([e.open() for e in run], HandlerContext(conn=conn, envelope=run[0], run=run))
                 return
             for envelope in run:
                 correlation_id.set(envelope.correlation_id)
@@ -281,7 +329,31 @@ class MessageConsumer:
                                                   "error": error.split(":", 1)[0].split("(", 1)[0][:100]})
 
 
-def _runs(envelopes: list[Envelope]) -> list[list[Envelope]]:
+def _envelopes(records: list[ConsumerRecord[bytes, bytes]]) -> list[Envelope] | None:
+    """The records' envelopes, or None if one is unreadable (it will be dead-lettered on its own)."""
+    try:
+        return [Envelope.from_bytes(record.value or b"") for record in records]
+    except ValueError:
+        return None
+
+
+def _runs(partitions: list[list[Envelope]]) -> list[list[Envelope]]:
+    """Runs of messages of one type, each partition's kept in order: a partition's run joins those of the other
+    partitions whose next run is of the same type (messages of different partitions have different keys)."""
+    queues = [deque(_same_type_runs(envelopes)) for envelopes in partitions if envelopes]
+    runs: list[list[Envelope]] = []
+    while queues:
+        kind = queues[0][0][0].type
+        run: list[Envelope] = []
+        for queue in queues:
+            if queue[0][0].type == kind:
+                run += queue.popleft()
+        runs.append(run)
+        queues = [queue for queue in queues if queue]
+    return runs
+
+
+def _same_type_runs(envelopes: list[Envelope]) -> list[list[Envelope]]:
     """Split into runs of consecutive messages of the same type, keeping the order."""
     runs: list[list[Envelope]] = []
     for envelope in envelopes:

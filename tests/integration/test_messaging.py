@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from teleservices.shared.db import Database
 from teleservices.shared.kafka.broker import create_producer, ensure_topics
-from teleservices.shared.kafka.consumer import HandlerContext, MessageConsumer
+from teleservices.shared.kafka.consumer import POLL_RECORDS, HandlerContext, MessageConsumer
 from teleservices.shared.kafka.outbox import OutboxRelay, enqueue, replay
 from teleservices.shared.messages.envelope import Envelope, Event, message
 from teleservices.shared.messages.topics import ALL_TOPICS, DEAD_LETTERS, SYNC_EVENTS
@@ -176,7 +176,7 @@ async def test_consumer_lag_is_what_remains_on_the_partition(db: Database, kafka
     """The autoscaler's signal, measured on Apache Kafka: messages left after the last batch handled."""
     from prometheus_client import REGISTRY
 
-    total, blocked_at = 1200, 1100
+    total, blocked_at = POLL_RECORDS + 200, POLL_RECORDS + 100  # the first poll applied, the second blocked
     await _publish(kafka, *(Envelope.wrap(PupilCounted(number=n)).to_bytes() for n in range(total)))
     gate = asyncio.Event()
 

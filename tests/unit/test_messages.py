@@ -115,6 +115,27 @@ def test_wire_form_is_utf8_json() -> None:
     assert decoded["payload"]["establishment_name"] == "Collège Jean Moulin"
 
 
+def test_a_parsed_envelope_opens_to_a_payload_equal_to_the_one_sent_and_parses_again_the_same() -> None:
+    payload = _send_notification()
+    envelope = Envelope.wrap(payload, uai="0750001A")
+
+    received = Envelope.from_bytes(envelope.to_bytes())
+
+    assert received.open() == payload
+    assert received.to_bytes() == envelope.to_bytes()
+    assert Envelope.from_bytes(received.to_bytes()) == envelope
+
+
+def test_a_payload_invalid_for_its_type_parses_as_an_envelope_and_opening_it_names_the_field() -> None:
+    raw = json.loads(Envelope.wrap(_send_notification()).to_bytes())
+    raw["payload"]["channel"] = "pigeon"
+
+    received = Envelope.from_bytes(json.dumps(raw).encode())
+
+    with pytest.raises(ValueError, match="channel"):
+        received.open()
+
+
 def test_opening_an_unknown_type_raises() -> None:
     envelope = Envelope(type=TEST_TYPE_PREFIX + "NeverRegistered", schema_version=1, payload={})
     with pytest.raises(UnknownMessageType):
