@@ -48,10 +48,11 @@ def handlers(settings: AccountsSettings) -> dict[str, Handlers]:
     }
 
 
-def batch_handlers() -> dict[str, BatchHandlers]:
+def batch_handlers(settings: AccountsSettings) -> dict[str, BatchHandlers]:
     """Handlers applying a run of consecutive messages of one type at once (an import's thousands of events)."""
-    sync = SiecleChanges()
-    return {"siecle-changes": {siecle.EleveArrived: sync.eleves_arrived, siecle.PersonneChanged: sync.personnes_changed,
+    sync, delivery = SiecleChanges(), DeliveryResults(settings)
+    return {"delivery-results": {NotificationDelivered: delivery.delivered_many},
+            "siecle-changes": {siecle.EleveArrived: sync.eleves_arrived, siecle.PersonneChanged: sync.personnes_changed,
                                siecle.LienAdded: sync.liens_added}}
 
 
@@ -61,7 +62,7 @@ TOPICS = {"delivery-results": [NOTIFIER_EVENTS], "siecle-changes": [SYNC_EVENTS]
 def create_app(settings: AccountsSettings) -> FastAPI:
     """Wire the accounts service: its runtime, its consumers, its API."""
     runtime = ServiceRuntime("accounts", settings, migrations=Path(__file__).parent / "migrations")
-    batched = batch_handlers()
+    batched = batch_handlers(settings)
     for group, table in handlers(settings).items():  # no outside side effect: batched transactions
         runtime.consume(group, TOPICS[group], table, batch=True, batch_handlers=batched.get(group))
     app = create_service_app(runtime, title="Téléservices — comptes")

@@ -285,10 +285,24 @@ class Campaigns:
 async def settle_item(conn: asyncpg.Connection, notification_id: uuid.UUID, channel: Channel | None,
                       failure: str | None) -> None:
     """Record one letter's result in its campaign (no-op for letters outside campaigns)."""
-    status = "echec" if failure else ("envoye" if channel is Channel.email else "imprime")
-    updated = await conn.execute("UPDATE campaign_items SET status = $2, reason = $3, settled_at = now()"
-                                 " WHERE notification_id = $1 AND status = 'en_attente'", notification_id, status,
-                                 failure)
-    if updated == "UPDATE 1":
-        CAMPAIGN_LETTERS.labels("failed" if failure else "delivered").inc()
+    await settle_items(conn, [(notification_id, channel, failure)])
+
+
+async def settle_items(conn: asyncpg.Connection, results: list[tuple[uuid.UUID, Channel | None, str | None]]) -> None:
+    """Record letters' results in their campaigns: (notification, channel, failure) each; the first result of a
+    letter wins (no-op for letters outside campaigns)."""
+    first: dict[uuid.UUID, tuple[str, str | None]] = {}
+    for notification_id, channel, failure in results:
+        status = "echec" if failure else ("envoye" if channel is Channel.email else "imprime")
+        first.setdefault(notification_id, (status, failure))
+    settled = await conn.fetch(
+        "UPDATE campaign_items i SET status = t.status, reason = t.reason, settled_at = now()"
+        " FROM unnest($1::uuid[], $2::text[], $3::text[]) AS t(id, status, reason)"
+        " WHERE i.notification_id = t.id AND i.status = 'en_attente' RETURNING i.status",
+        list(first), [status for status, _ in first.values()], [reason for _, reason in first.values()])
+    failed = sum(1 for row in settled if row["status"] == "echec")
+    if failed:
+        CAMPAIGN_LETTERS.labels("failed").inc(failed)
+    if len(settled) > failed:
+        CAMPAIGN_LETTERS.labels("delivered").inc(len(settled) - failed)
 

@@ -44,11 +44,23 @@ async def accounts_created(conn: asyncpg.Connection, accounts: list[Account]) ->
 
 async def state_changes(conn: asyncpg.Connection, account: Account, changes: list[StateChange]) -> None:
     """Announce each state change the account recorded."""
-    for change in changes:
-        await emit(conn, AccountStateChanged(
-            account_id=account.id, uai=account.uai, population=account.population,
-            previous_state=change.previous.value, state=change.state.value, cause=change.cause,
-            changed_at=change.at), str(account.id), account.uai)
+    await state_changes_many(conn, [(account, changes)])
+
+
+async def state_changes_many(conn: asyncpg.Connection, changes: list[tuple[Account, list[StateChange]]]) -> None:
+    """Announce each state change accounts recorded: (account, its changes) each."""
+    await emit_many(conn, [(AccountStateChanged(
+        account_id=account.id, uai=account.uai, population=account.population, previous_state=change.previous.value,
+        state=change.state.value, cause=change.cause, changed_at=change.at), str(account.id), account.uai)
+        for account, recorded in changes for change in recorded])
+
+
+async def emit_many(conn: asyncpg.Connection, messages: list[tuple[Message, str, str | None]],
+                    topic: Topic = ACCOUNTS_EVENTS) -> None:
+    """Write events to the outbox in the caller's transaction, in order: (payload, key, UAI) each."""
+    cid = correlation_id.get()
+    await enqueue_many(conn, topic, [(key, Envelope.wrap(payload, uai=uai, correlation_id=cid))
+                                     for payload, key, uai in messages])
 
 
 async def attached(conn: asyncpg.Connection, rows: list[tuple[uuid.UUID, str, str, str | None, Population]],

@@ -48,6 +48,14 @@ async def store(conn: asyncpg.Connection, account: Account, actor: str, **kwargs
     await events.state_changes(conn, account, changes)
 
 
+async def store_many(conn: asyncpg.Connection, accounts: list[Account], actor: str,
+                     sealed_temp_passwords: dict[uuid.UUID, str]) -> None:
+    """Save accounts and announce their state changes, a few statements for them all."""
+    changes = [(account, list(account.changes)) for account in accounts]
+    await repo.save_accounts(conn, accounts, actor, sealed_temp_passwords, set())
+    await events.state_changes_many(conn, changes)
+
+
 _academies: dict[str, str] = {}
 """UAI → academy: an establishment never changes academy, so it is read once per process."""
 

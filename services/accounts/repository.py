@@ -199,25 +199,51 @@ async def load_account(conn: asyncpg.Connection, account_id: uuid.UUID, for_upda
     return account_from_row(row), row
 
 
+async def load_accounts_for_update(conn: asyncpg.Connection, account_ids: list[uuid.UUID]) -> dict[uuid.UUID, Account]:
+    """Accounts by id, locked in id order (event handlers wait for a staff action to finish)."""
+    rows = await conn.fetch("SELECT * FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE", account_ids)
+    found = {row["id"]: account_from_row(row) for row in rows}
+    missing = set(account_ids) - set(found)
+    if missing:
+        raise NotFound(str(min(missing)))
+    return found
+
+
 async def save_account(conn: asyncpg.Connection, account: Account, actor: str,
                        sealed_temp_password: str | None = None, clear_temp_password: bool = False) -> None:
     """Write the account and the history of the changes it recorded."""
+    await save_accounts(conn, [account], actor, {account.id: sealed_temp_password} if sealed_temp_password else {},
+                        {account.id} if clear_temp_password else set())
+
+
+async def save_accounts(conn: asyncpg.Connection, accounts: list[Account], actor: str,
+                        sealed_temp_passwords: dict[uuid.UUID, str], cleared: set[uuid.UUID]) -> None:
+    """Write accounts and the history of the changes each recorded, in two statements; an account's sealed
+    temporary password is replaced by the one given, removed if `cleared`, kept otherwise."""
+    if not accounts:
+        return
     await conn.execute(
-        "UPDATE accounts SET state = $2, notified_at = $3, notification_channel = $4, last_access_at = $5,"
-        " email = $6, email_validated = $7, continuity = $8, closed_at = $9, version = version + 1,"
-        " sealed_temp_password = CASE WHEN $11 THEN NULL ELSE coalesce($10, sealed_temp_password) END"
-        " WHERE id = $1",
-        account.id, account.state.value, account.notified_at,
-        account.notification_channel.value if account.notification_channel else None, account.last_access_at,
-        account.email, account.email_validated, account.continuity, account.closed_at, sealed_temp_password,
-        clear_temp_password,
+        "UPDATE accounts a SET state = t.state, notified_at = t.notified_at, notification_channel = t.channel,"
+        " last_access_at = t.last_access_at, email = t.email, email_validated = t.email_validated,"
+        " continuity = t.continuity, closed_at = t.closed_at, version = a.version + 1,"
+        " sealed_temp_password = CASE WHEN t.cleared THEN NULL ELSE coalesce(t.sealed, a.sealed_temp_password) END"
+        " FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::timestamptz[], $6::text[],"
+        " $7::boolean[], $8::boolean[], $9::timestamptz[], $10::text[], $11::boolean[])"
+        " AS t(id, state, notified_at, channel, last_access_at, email, email_validated, continuity, closed_at,"
+        " sealed, cleared) WHERE a.id = t.id",
+        [a.id for a in accounts], [a.state.value for a in accounts], [a.notified_at for a in accounts],
+        [a.notification_channel.value if a.notification_channel else None for a in accounts],
+        [a.last_access_at for a in accounts], [a.email for a in accounts], [a.email_validated for a in accounts],
+        [a.continuity for a in accounts], [a.closed_at for a in accounts],
+        [sealed_temp_passwords.get(a.id) for a in accounts], [a.id in cleared for a in accounts],
     )
-    for change in account.changes:
-        await conn.execute(
+    history = [(a.id, c.previous.value, c.state.value, c.cause, actor, c.at) for a in accounts for c in a.changes]
+    if history:
+        await conn.executemany(
             "INSERT INTO account_history (account_id, previous_state, state, cause, actor, at)"
-            " VALUES ($1, $2, $3, $4, $5, $6)",
-            account.id, change.previous.value, change.state.value, change.cause, actor, change.at)
-    account.changes.clear()
+            " VALUES ($1, $2, $3, $4, $5, $6)", history)
+    for account in accounts:
+        account.changes.clear()
 
 
 async def attach(conn: asyncpg.Connection, account_id: uuid.UUID, uai: str, eleve_id: str,
@@ -290,9 +316,16 @@ async def find_notification(conn: asyncpg.Connection, notification_id: uuid.UUID
 async def settle_notification(conn: asyncpg.Connection, notification_id: uuid.UUID, status: str,
                               at: datetime, reason: str | None = None) -> None:
     """Close a pending notification with its result."""
+    await settle_notifications(conn, [(notification_id, at)], status, reason)
+
+
+async def settle_notifications(conn: asyncpg.Connection, settled: list[tuple[uuid.UUID, datetime]], status: str,
+                               reason: str | None = None) -> None:
+    """Close pending notifications with one result: (notification, when) each."""
     await conn.execute(
-        "UPDATE notifications SET status = $2, settled_at = $3, reason = $4 WHERE id = $1",
-        notification_id, status, at, reason)
+        "UPDATE notifications n SET status = $3, settled_at = t.at, reason = $4"
+        " FROM unnest($1::uuid[], $2::timestamptz[]) AS t(id, at) WHERE n.id = t.id",
+        [n for n, _ in settled], [at for _, at in settled], status, reason)
 
 
 async def account_history(conn: asyncpg.Connection, account_id: uuid.UUID) -> list[asyncpg.Record]:

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from teleservices.shared.messages.siecle import PersonneData
-from tests.support.accounts import AccountsUnderTest, audit_entries, chef, force_state, lenient_client
+from tests.support.accounts import AccountsUnderTest, audit_entries, chef, force_state, lenient_client, report_delivered
 from tests.support.siecle import Family, family
+from tests.support.waiting import eventually
 
 U = "0540001A"
 CHEF = chef(U)
@@ -295,3 +296,23 @@ async def test_the_head_edits_contact_details_only(accounts: AccountsUnderTest) 
     entries = await audit_entries(accounts, U, acteur=CHEF.user_id)
     assert [(e["action"], e["details"]) for e in entries] == [("modifier_etablissement", {"fields": ["phone"]})]
     assert created.status_code == 403 and created.json()["detail"]["field"] == "role"
+
+
+async def test_deliveries_reported_together_and_twice_each_take_effect_once(accounts: AccountsUnderTest) -> None:
+    """A campaign's results arrive by the thousand, and a re-driven job reports a letter again: each account
+    becomes « Notifié » once, with one line of history, whatever the batch."""
+    await _ready(accounts)
+    rep, eleve = await _one(accounts, "responsable"), await _one(accounts, "eleve")
+    async with accounts.client(CHEF) as api:
+        letters = [(await api.post(f"/api/v1/accounts/{account['id']}/notifications",
+                                   json={"channel": "paper"})).json()["notification_id"] for account in (rep, eleve)]
+    results = [(letters[0], rep["id"]), (letters[0], rep["id"]), (letters[1], eleve["id"]), (letters[1], eleve["id"])]
+    await report_delivered(accounts, U, results)
+
+    async def both_notified() -> list[dict[str, Any]] | None:
+        async with accounts.client() as api:
+            views = [(await api.get(f"/api/v1/accounts/{account['id']}")).json() for account in (rep, eleve)]
+        return views if all(view["state"] == "Notifié" for view in views) else None
+
+    for view in await eventually(both_notified):
+        assert [(h["previous_state"], h["state"]) for h in view["history"]] == [("Non notifié", "Notifié")], view

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from teleservices.accounts.app import create_app
 from teleservices.accounts.settings import AccountsSettings
+from teleservices.shared.messages.catalog import Channel, NotificationDelivered
+from teleservices.shared.messages.envelope import Envelope
+from teleservices.shared.messages.topics import NOTIFIER_EVENTS
 from teleservices.shared.security.staff import Menu, Role, StaffPrincipal, issue_staff_token
 from teleservices.shared.settings import DatabaseSettings, Environment, KafkaSettings, SecretsSettings
 from tests.support.siecle import Family, arrival_events, publish_siecle
@@ -124,3 +131,18 @@ def lenient_client(service: AccountsUnderTest, principal: StaffPrincipal = OPERA
     token = issue_staff_token(principal, service.settings.secrets.staff_token_key.get_secret_value())
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app, raise_app_exceptions=False),
                              base_url="http://accounts", headers={"authorization": f"Bearer {token}"})
+
+
+async def report_delivered(accounts: AccountsUnderTest, uai: str, letters: list[tuple[str, str]]) -> None:
+    """Report paper letters of an establishment delivered, as the notifier would, in one go: (notification,
+    account) each."""
+    producer = AIOKafkaProducer(bootstrap_servers=accounts.settings.kafka.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        topic = NOTIFIER_EVENTS.full_name(accounts.settings.kafka.topic_prefix)
+        sent = [await producer.send(topic, key=account_id.encode(), value=Envelope.wrap(NotificationDelivered(
+            notification_id=uuid.UUID(notification_id), account_id=uuid.UUID(account_id), channel=Channel.paper,
+            delivered_at=datetime.now(UTC)), uai=uai).to_bytes()) for notification_id, account_id in letters]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()

@@ -8,19 +8,15 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from teleservices.portal_auth.app import create_app
 from teleservices.portal_auth.settings import PortalAuthSettings
-from teleservices.shared.messages.catalog import Channel, NotificationDelivered
-from teleservices.shared.messages.envelope import Envelope
-from teleservices.shared.messages.topics import NOTIFIER_EVENTS
-from tests.support.accounts import AccountsUnderTest
+from tests.support.accounts import AccountsUnderTest, report_delivered
 from tests.support.siecle import Family, family
 from tests.support.waiting import eventually
 
@@ -107,15 +103,7 @@ async def login(client: httpx.AsyncClient, identifiant: str, password: str) -> h
 
 async def deliver(accounts: AccountsUnderTest, notification_id: str, account_id: str) -> None:
     """Report a letter delivered, as the notifier would."""
-    producer = AIOKafkaProducer(bootstrap_servers=accounts.settings.kafka.bootstrap_servers, acks="all")
-    await producer.start()
-    try:
-        event = NotificationDelivered(notification_id=uuid.UUID(notification_id), account_id=uuid.UUID(account_id),
-                                      channel=Channel.paper, delivered_at=datetime.now(UTC))
-        await producer.send_and_wait(NOTIFIER_EVENTS.full_name(accounts.settings.kafka.topic_prefix),
-                                     value=Envelope.wrap(event, uai=U).to_bytes(), key=account_id.encode())
-    finally:
-        await producer.stop()
+    await report_delivered(accounts, U, [(notification_id, account_id)])
 
 
 async def notified(portal: PortalUnderTest, account: dict[str, Any]) -> str:
