@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test test-unit test-integration lint bench system-deps clean help
+.PHONY: up test test-unit test-integration lint audit bench system-deps clean help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ test-unit: $(STAMP) ## Run the unit tests only
 lint: $(STAMP) ## ruff on everything, mypy --strict on shared/
 	$(BIN)/ruff check shared services tests bench
 	$(BIN)/mypy -p teleservices.shared
+
+audit: $(STAMP) ## Check the installed dependencies against PyPI's advisory data (as pip-audit does)
+	$(BIN)/python deploy/audit_dependencies.py
 
 bench: $(STAMP) system-deps ## Benchmarks beside their baselines (BENCH_ONLY=prefix to run some)
 	$(BIN)/python -m bench
