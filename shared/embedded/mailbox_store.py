@@ -202,9 +202,9 @@ class MailStore:
             raise MessageNotFound(message_id)
         return self.directory / f"{message_id}{_SUFFIX}"
 
-    def _ids(self) -> list[str]:
-        names = (entry.name for entry in os.scandir(self.directory) if entry.name.endswith(_SUFFIX))
-        return sorted((name[: -len(_SUFFIX)] for name in names if is_message_id(name[: -len(_SUFFIX)])),
+    def _ids(self, after: str | None = None) -> list[str]:
+        names = (entry.name[: -len(_SUFFIX)] for entry in os.scandir(self.directory) if entry.name.endswith(_SUFFIX))
+        return sorted((name for name in names if (after is None or name > after) and is_message_id(name)),
                       reverse=True)
 
     def add(self, envelope_from: str, rcpt_tos: list[str], data: bytes) -> str:
@@ -238,12 +238,14 @@ class MailStore:
             self._summaries[message_id] = summary
         return summary
 
-    def list(self, to: str | None = None) -> list[MessageSummary]:
-        """Summaries, newest first; ``to`` keeps those with this envelope recipient (case-insensitive)."""
-        ids = self._ids()
-        with self._lock:
-            for stale in self._summaries.keys() - set(ids):
-                del self._summaries[stale]
+    def list(self, to: str | None = None, after: str | None = None) -> list[MessageSummary]:
+        """Summaries, newest first; ``to`` keeps those with this envelope recipient (case-insensitive), ``after``
+        those received after the message with this id (a reader following the mailbox reads only what is new)."""
+        ids = self._ids(after)
+        if after is None:
+            with self._lock:
+                for stale in self._summaries.keys() - set(ids):
+                    del self._summaries[stale]
         wanted = to.strip().lower() if to else None
         result: list[MessageSummary] = []
         for message_id in ids:

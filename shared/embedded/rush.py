@@ -25,7 +25,7 @@ import asyncpg
 import httpx
 
 from teleservices.shared.embedded.brokers import free_port
-from teleservices.shared.embedded.mailbox_store import MailStore
+from teleservices.shared.embedded.mailbox_store import MailStore, MessageSummary
 from teleservices.shared.embedded.platform import EmbeddedPlatform
 
 CAMPAIGNS = ({"population": "eleve", "mode": "Courrier papier seul"},
@@ -202,19 +202,28 @@ class _Rush:
     async def _families_on_the_portal(self) -> None:
         """Synthetic families take their letters' credentials to the portal while the campaigns run: every
         `activate_every`-th one goes through the first connection and clicks the activation link it gets."""
-        seen: set[str] = set()
+        unread: list[MessageSummary] = []  # oldest first
+        listed: set[str] = set()
+        since: str | None = None
+        read = 0
         families: list[asyncio.Task[None]] = []
         conn = await asyncpg.connect(self.database_url, server_settings={"search_path": "accounts"})
         try:
             while not self.families_done.is_set():
-                for summary in self.mailbox.list():
-                    if summary.id in seen or datetime.now(UTC) - summary.received_at < READING_TIME:
-                        continue  # a family opens its mail a little after it arrives
-                    seen.add(summary.id)
+                # only what is recent (the mailbox holds thousands): ids begin with their creation time, and the
+                # sink stores messages side by side, so one may appear a moment after a newer one
+                arrived = [m for m in self.mailbox.list(after=since) if m.id not in listed]
+                listed.update(m.id for m in arrived)
+                unread += sorted(arrived, key=lambda m: m.id)
+                if arrived:
+                    since = f"{int(unread[-1].id[:20]) - 10**10:020d}"  # ten seconds before the newest
+                while unread and datetime.now(UTC) - unread[0].received_at >= READING_TIME:
+                    summary = unread.pop(0)  # a family opens its mail a little after it arrives
+                    read += 1
                     credentials = _credentials(self.mailbox.get(summary.id).text or "")
                     if credentials is None:
                         continue
-                    activate = len(seen) % self.activate_every == 0
+                    activate = read % self.activate_every == 0
                     birth = await conn.fetchval(
                         "SELECT e.date_naissance FROM accounts a JOIN rattachements r ON r.account_id = a.id"
                         " JOIN eleves e ON e.uai = r.uai AND e.eleve_id = r.eleve_id WHERE a.identifiant = $1"

@@ -296,3 +296,16 @@ async def test_serve_mailbox_runs_smtp_and_web_until_cancelled(tmp_path: Path) -
             await asyncio.wait_for(task, 10)
     with pytest.raises((aiosmtplib.SMTPConnectError, ConnectionError)):
         await _send(smtp_port, _message())
+
+
+def test_a_reader_following_the_mailbox_gets_only_what_arrived_since_its_last_look(tmp_path: Path) -> None:
+    store = MailStore(tmp_path / "mail")
+    first = [store.add("a@exemple.fr", [f"famille{n}@exemple.fr"], b"Subject: n\r\n\r\ncorps\r\n") for n in range(3)]
+    newest = store.list()[0].id
+
+    later = [store.add("a@exemple.fr", [f"famille{n}@exemple.fr"], b"Subject: n\r\n\r\ncorps\r\n") for n in range(2)]
+
+    assert newest == first[-1]
+    assert [s.id for s in store.list(after=newest)] == later[::-1]
+    assert store.list(after=later[-1]) == []
+    assert len(store.list()) == 5
