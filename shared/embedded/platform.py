@@ -55,7 +55,7 @@ class EmbeddedPlatform:
 
     def run(self) -> None:
         """Start everything, seed the demo, print the URLs, supervise until Ctrl-C."""
-        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGTERM, self.on_signal)
         try:
             self.start()
             self._print_urls()
@@ -169,7 +169,8 @@ class EmbeddedPlatform:
                     process.start()
             time.sleep(1.0)
 
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        """SIGTERM handled as Ctrl-C: everything stops, in order."""
         raise KeyboardInterrupt
 
     def stop(self) -> None:

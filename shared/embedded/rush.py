@@ -13,6 +13,8 @@ import asyncio
 import os
 import re
 import secrets
+import signal
+import ssl
 import statistics
 import time
 from collections import Counter
@@ -106,12 +108,14 @@ def simulate_rush(data_dir: Path, establishments: int, pupils: int, notifiers: i
     for setting in _PORT_SETTINGS:  # never the ports of a `make up` running beside it
         os.environ[setting] = str(free_port())
     platform = EmbeddedPlatform(data_dir, notifiers=notifiers, broker=broker, demo=False)
+    previous = signal.signal(signal.SIGTERM, platform.on_signal)  # as Ctrl-C: the platform stops with the rush
     try:
         platform.start()
         rush = _Rush(platform, RushReport(establishments, pupils, notifiers, broker), seed, activate_every)
         return asyncio.run(rush.run(within_s))
     finally:
         platform.stop()
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _Rush:
@@ -125,6 +129,12 @@ class _Rush:
         self.families_done = asyncio.Event()
         self.database_url = platform.postgres.url("teleservices")
         self.mailbox = MailStore(platform.data_dir / "mailbox")
+        self._tls = ssl.create_default_context()
+
+    def _family_browser(self) -> httpx.AsyncClient:
+        """A family's own client (its own cookies) on the portal; the TLS context is built once for them all —
+        building one per client loaded the CA bundle each time, half of what the simulation cost the machine."""
+        return httpx.AsyncClient(base_url=self.url("portal-auth"), timeout=30, verify=self._tls)
 
     def url(self, name: str) -> str:
         return next(p.url for p in self.platform.processes if p.name == name)
@@ -241,7 +251,7 @@ class _Rush:
                 task.cancel()
 
     async def _family(self, identifiant: str, password: str, email: str, birth: date | None) -> None:
-        async with httpx.AsyncClient(base_url=self.url("portal-auth"), timeout=30) as portal:
+        async with self._family_browser() as portal:
             started = time.perf_counter()
             landed = await _submit(portal, "/connexion", {"identifiant": identifiant, "mot_de_passe": password})
             self.latencies.append((time.perf_counter() - started) * 1000)
@@ -260,15 +270,17 @@ class _Rush:
         children gets two)."""
         deadline = time.monotonic() + within_s
         clicked: set[str] = set()
+        opened: set[str] = set()  # each message read once: the mailbox holds tens of thousands
         while len(clicked) < self.report.first_connections and time.monotonic() < deadline:
             for summary in self.mailbox.list():
-                if summary.recipients[0] not in self.awaiting_activation:
+                if summary.id in opened or summary.recipients[0] not in self.awaiting_activation:
                     continue
+                opened.add(summary.id)
                 link = re.search(r"/activation\?jeton=([A-Za-z0-9._~-]+)", self.mailbox.get(summary.id).text or "")
                 if link is None or link.group(1) in clicked:
                     continue
                 clicked.add(link.group(1))
-                async with httpx.AsyncClient(base_url=self.url("portal-auth"), timeout=30) as portal:
+                async with self._family_browser() as portal:
                     started = time.perf_counter()
                     page = await portal.get("/activation", params={"jeton": link.group(1)})
                     answer = await _submit(portal, "/activation", {"jeton": link.group(1)}, page.text)
