@@ -23,8 +23,10 @@ async def _rush(workers: int, broker: str) -> dict[str, object]:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "teleservices.shared.cli", "simulate-rush", "--establishments", str(ESTABLISHMENTS),
         "--pupils-per-establishment", str(PUPILS), "--notifiers", str(workers), "--broker", broker, "--json",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
-    out, _ = await process.communicate()
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await process.communicate()
+    if b"{" not in out:
+        raise RuntimeError(f"the rush with {workers} worker(s) printed no report:\n{err.decode()[-3000:]}")
     report: dict[str, object] = json.loads(out[out.index(b"{"):])
     if not report["nothing_lost"]:
         raise RuntimeError(f"the rush with {workers} worker(s) lost or doubled something: {report}")
