@@ -93,10 +93,11 @@ class Database:
         applied: list[str] = []
         conn = await asyncpg.connect(self.settings.url)
         try:
-            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
-            await conn.execute(f"SET search_path TO {self.schema}")
             async with conn.transaction():
+                # Replicas starting together: the lock comes first, or two of them race to create the schema.
                 await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"migrate:{self.schema}")
+                await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+                await conn.execute(f"SET LOCAL search_path TO {self.schema}")
                 await conn.execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations"
                     " (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"

@@ -76,6 +76,12 @@ async def _counted(db: Database) -> list[int]:
         return [r["number"] for r in await conn.fetch("SELECT number FROM counted ORDER BY number")]
 
 
+async def test_replicas_starting_together_migrate_once(database_url: str) -> None:
+    replicas = [Database(DatabaseSettings(url=database_url), schema="starting") for _ in range(4)]
+    applied = await asyncio.gather(*(replica.migrate([]) for replica in replicas))
+    assert [names for names in applied if names] == [max(applied, key=len)]
+
+
 @BATCHING
 async def test_a_message_delivered_twice_is_applied_once(db: Database, kafka: KafkaSettings, batch: bool) -> None:
     envelope = Envelope.wrap(PupilCounted(number=7), uai="0540001A")
