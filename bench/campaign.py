@@ -4,7 +4,9 @@
   launched at once (pupils on paper, representatives by email where an address is known, paper otherwise) with
   2 notifier workers, from the first launch to the last account in state « Notifié ». Baseline: the bound from
   the two bare libraries measured in the same run for the same work spread over the 2 cores:
-  (emails ÷ bare aiosmtplib emails/s + paper letters ÷ bare WeasyPrint letters/s) ÷ 2. Goal: ratio ≤ 1.3.
+  emails ÷ bare aiosmtplib emails/s ÷ 2 + paper letters ÷ the letters/s of two bare WeasyPrint processes
+  rendering at the same time (two at once render about 13 % slower each than one alone here: the bound is what
+  the 2 cores deliver, not twice what one delivers alone). Goal: ratio ≤ 1.3.
 - notifier.two_workers_speedup: the same campaign over a 600-pupil establishment (fresh database each time) with
   1 then 2 notifier workers; value = throughput with 2 ÷ with 1 (the ratio field repeats it). Goal ≥ 1.5.
 """
@@ -21,7 +23,7 @@ import asyncpg
 import httpx
 
 from bench.harness import Row, Servers, benchmark
-from bench.notifier import bare_aiosmtplib_emails_per_s, bare_weasyprint_letters_per_s
+from bench.notifier import bare_aiosmtplib_emails_per_s, bare_weasyprint_letters_per_s_together
 from bench.services import service_env, smtp_sink, start_service
 from bench.sync import _expected_accounts, _files, _token, _wait_accounts
 from teleservices.shared.embedded.processes import ServiceProcess
@@ -110,10 +112,10 @@ async def establishment_campaign(servers: Servers) -> list[Row]:
         async with smtp_sink(Path(tmp) / "mail") as smtp:
             run = await _run(servers, "establishment", 2_500, 2, smtp, Path(tmp))
             email_rate = await bare_aiosmtplib_emails_per_s(smtp)
-        pdf_rate = await asyncio.to_thread(bare_weasyprint_letters_per_s)
-    bound = (run.emails / email_rate + run.paper / pdf_rate) / 2
-    print(f"  bound: {run.emails} emails at {email_rate:.0f}/s and {run.paper} letters at {pdf_rate:.1f}/s "
-          f"over 2 cores = {bound:.1f} s", flush=True)
+        pdf_rate = await asyncio.to_thread(bare_weasyprint_letters_per_s_together, 2)
+    bound = run.emails / email_rate / 2 + run.paper / pdf_rate
+    print(f"  bound: {run.emails} emails at {email_rate:.0f}/s over 2 cores and {run.paper} letters at "
+          f"{pdf_rate:.1f}/s (two bare WeasyPrint processes at once) = {bound:.1f} s", flush=True)
     return [Row("notifier.establishment_campaign_s", run.seconds, "s", bound,
                 f"ratio ≤ 1.3 ({run.accounts} accounts, {100 * run.paper // run.accounts} % paper, 2 workers)")]
 
