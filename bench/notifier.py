@@ -26,7 +26,9 @@ from teleservices.notifier import letters
 from teleservices.notifier.mailer import SmtpConfig, SmtpPool
 from teleservices.notifier.pdf.letter import LetterData, document_html
 from teleservices.notifier.pdf.render import PdfRenderer
+from teleservices.notifier.printing import QR_LINK_TTL_S
 from teleservices.shared.messages.catalog import Channel, LetterVariant, Population, Recipient, SendNotification
+from teleservices.shared.security.links import LinkPurpose, issue_link_token
 
 EMAILS, PDF_LETTERS, ROUNDS, CONCURRENCY = 1000, 100, 3, 8
 
@@ -73,6 +75,13 @@ async def _bare(port: int, messages: list[SendNotification]) -> float:
     return len(emails) / (time.perf_counter() - started)
 
 
+def _first_connection_link() -> str:
+    """A link as the notifier prints it in the QR code: a real signed token (its length sets the QR code's size,
+    and a dense QR code is a good part of a letter's layout time)."""
+    token = issue_link_token("bench-link-key-" + "x" * 32, uuid.uuid4(), LinkPurpose.first_connection, QR_LINK_TTL_S)
+    return f"https://scolarite.exemple.fr/premiere-connexion?jeton={token}"
+
+
 def _pdf_letters() -> list[LetterData]:
     return [LetterData(academie="NANCY-METZ", etablissement="Collège Langevin Wallon",
                        adresse_etablissement=("40 rue du Rendez-Vous",), commune_etablissement="BLAINVILLE",
@@ -81,7 +90,7 @@ def _pdf_letters() -> list[LetterData]:
                        division="4A", identifiant=f"camille.famille{i}", mot_de_passe="k7m2p9x4",
                        adresse_des_services="https://scolarite.exemple.fr", date=date(2026, 9, 1),
                        population=Population.responsable, variant=LetterVariant.nouveau_compte,
-                       qr_url=f"https://scolarite.exemple.fr/premiere-connexion?jeton=x{i}")
+                       qr_url=_first_connection_link())
             for i in range(PDF_LETTERS)]
 
 
