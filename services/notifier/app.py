@@ -48,7 +48,7 @@ def create_app(settings: NotifierSettings) -> FastAPI:
     """Wire the notifier: an SMTP pool, a PDF process pool, a consumer group on the job topic."""
     runtime = ServiceRuntime("notifier", settings, migrations=Path(__file__).parent / "migrations")
     pool = SmtpPool(smtp_config(settings))
-    executor = pdf_process_pool(settings.pdf_processes)  # its processes start with the first letter
+    executor = pdf_process_pool(settings.pdf_processes, settings.pdf_niceness)  # started with the first letter
 
     async def start() -> None:
         await pool.start(concurrency=settings.email_concurrency)

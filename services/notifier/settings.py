@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from teleservices.shared.settings import ServiceSettings
@@ -40,6 +40,9 @@ class NotifierSettings(ServiceSettings):
     """Letters' PDFs are deleted after this many days."""
     pdf_processes: int = 1
     """Processes rendering PDF letters (CPU-bound); scale out by adding notifier workers."""
+    pdf_niceness: int = Field(default=10, ge=0, le=19)
+    """How much the render processes lower their CPU priority (nice): on shared cores the portal's and the APIs'
+    requests go first and rendering takes what is left; no effect on a machine with idle cores."""
     portal_url: str = "http://127.0.0.1:8001"
     """The families' portal, for the QR code of new-account letters."""
     email_concurrency: int = 8

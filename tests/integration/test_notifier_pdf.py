@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,6 +101,31 @@ def test_a_worker_process_renders_the_letters_it_receives_as_json() -> None:
         pdf = PdfRenderer().submit(pool, [letter(*PEOPLE[1])]).result(timeout=60)
     _, pages = pages_text(pdf)
     assert len(pages) == 1 and "Mot de passe : Kq7#vLm2Xp" in pages[0]
+
+
+OWNER = """
+import os, sys
+from teleservices.notifier.pdf import pdf_process_pool
+pool = pdf_process_pool(1, niceness=7)
+print(pool.submit(os.getpid).result(timeout=60), pool.submit(os.nice, 0).result(timeout=60), flush=True)
+sys.stdin.read()
+"""
+
+
+def test_render_workers_run_below_the_service_and_end_with_it_even_when_it_is_killed() -> None:
+    owner = subprocess.Popen([sys.executable, "-c", OWNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout is not None
+        worker_pid, worker_niceness = map(int, owner.stdout.readline().split())
+        fork_server = int(Path(f"/proc/{worker_pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        assert worker_niceness == os.nice(0) + 7 and fork_server != owner.pid
+    finally:
+        owner.send_signal(signal.SIGKILL)  # as a notifier killed in a fault test, or by the OOM killer
+        owner.wait(10)
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in (worker_pid, fork_server)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{worker_pid}").exists() and not Path(f"/proc/{fork_server}").exists()
 
 
 def test_harfbuzz_subsetting_is_reported_as_weasyprint_sees_it() -> None:

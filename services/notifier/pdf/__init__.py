@@ -17,6 +17,7 @@ from teleservices.notifier.pdf.render import (
     pdf_process_pool,
     render_in_worker,
     render_letters_pdf,
+    start_worker,
     warm_up,
 )
 
@@ -34,6 +35,7 @@ __all__ = [
     "render_letter_html",
     "render_letters_pdf",
     "split_header",
+    "start_worker",
     "values",
     "warm_up",
 ]

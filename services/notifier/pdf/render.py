@@ -11,6 +11,10 @@ import ctypes.util
 import json
 import logging
 import multiprocessing
+import os
+import select
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -102,10 +106,41 @@ def render_in_worker(payload: bytes) -> bytes:
     return render_letters_pdf(_letters_adapter.validate_python(data["letters"]), tagged=bool(data["tagged"]))
 
 
-def pdf_process_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """Worker processes for PDF rendering, started by a fork server (safe beside an event loop and threads)."""
+def pdf_process_pool(workers: int | None = None, niceness: int = 0) -> ProcessPoolExecutor:
+    """Worker processes for PDF rendering, started by a fork server (safe beside an event loop and threads).
+
+    Each worker lowers its CPU priority by `niceness` (interactive work on the same cores goes first; rendering
+    takes what is left), and ends when the process that made the pool ends, even killed with SIGKILL: a worker
+    would otherwise wait for letters for ever, and keep the fork server alive with it."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
-                               initializer=warm_up)
+                               initializer=start_worker, initargs=(os.getpid(), niceness))
+
+
+def start_worker(owner_pid: int, niceness: int) -> None:
+    """A render worker's initializer: its priority, a watch on the pool's owner, the stylesheet made."""
+    if niceness:
+        os.nice(niceness)
+    threading.Thread(target=_exit_with, args=(owner_pid,), name="owner-watch", daemon=True).start()
+    warm_up()
+
+
+def _exit_with(owner_pid: int) -> None:
+    """Wait for the owner process to end, then end this one (a pidfd where Linux has them, else polling)."""
+    try:
+        owner = os.pidfd_open(owner_pid)
+    except ProcessLookupError:
+        os._exit(0)
+    except (AttributeError, OSError):  # no pidfd here: ask every second
+        while True:
+            try:
+                os.kill(owner_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
+            time.sleep(1)
+    select.select([owner], [], [])
+    os._exit(0)
 
 
 @dataclass(frozen=True)
