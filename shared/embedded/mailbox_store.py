@@ -147,6 +147,11 @@ def _part_text(part: Message) -> str:
         content = None
     if isinstance(content, str):
         return _clean(content)
+    return _decoded_payload(part)
+
+
+def _decoded_payload(part: Message) -> str:
+    """A part's payload, transfer-decoded then read in its charset (unknown charsets as UTF-8)."""
     payload = part.get_payload(decode=True)
     raw = payload if isinstance(payload, bytes) else b""
     charset = part.get_content_charset() or "utf-8"
@@ -285,6 +290,13 @@ class MailStore:
             attachments=tuple(attachments),
             raw=raw,
         )
+
+    def text(self, message_id: str) -> str | None:
+        """Only the plain-text body (the first text/plain part), read with the legacy parser, which leaves headers
+        unparsed: a program reading thousands of messages (the rush simulation) pays ~1 ms each instead of ~15."""
+        message = email.message_from_bytes(self.raw(message_id), policy=email.policy.compat32)
+        part = next((p for p in message.walk() if p.get_content_type() == "text/plain"), None)
+        return _decoded_payload(part) if part is not None else None
 
     def raw(self, message_id: str) -> bytes:
         """The ``.eml`` bytes as stored (envelope headers prepended to what the client sent)."""

@@ -109,6 +109,7 @@ async def test_multipart_message_with_accents_is_stored_and_parsed(sink: SmtpSin
     # One .eml per message, no leftover temporary file, readable by another process / after a restart.
     assert [p.suffix for p in sink.store.directory.iterdir()] == [".eml"]
     assert MailStore(sink.store.directory).get(summary.id).text == parsed.text
+    assert sink.store.text(summary.id) == parsed.text  # the quick reading of the text body alone says the same
     assert sink.store.count() == 1
 
 
