@@ -1,36 +1,35 @@
 """Campaign jobs: a division chunk's letters, emails sent concurrently, paper letters printed in one PDF.
 
-Each letter's result is recorded (with its event) in its own small transaction as soon as it is known, so a job
-retried after a crash or an SMTP outage skips what was already delivered: at least once, rarely twice, and never
-with a second password (the password travels sealed in the job and does not change on a retry).
+Results are recorded (with their events) as they come, in small groups — a transaction per RESULTS_GROUP emails
+or RESULTS_WAIT_S, then what is left when the job ends, failed or not, before its offset is committed — so a job
+retried after a crash or an SMTP outage skips what was already delivered: at least once (a crash resends at most
+the group not yet recorded, with the same Message-ID), and never with a second password (the password travels
+sealed in the job and does not change on a retry). Grouping spares PostgreSQL a commit per email, which was the
+busiest thing it did during a rush.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import asyncpg
-
 from teleservices.notifier import letters
-from teleservices.notifier.results import report_again, result_event
+from teleservices.notifier.results import Settled, record_results, report_again
 from teleservices.notifier.service import Notifier, PermanentRefusal
 from teleservices.notifier.settings import NotifierSettings
 from teleservices.shared.db import Database
 from teleservices.shared.kafka.consumer import HandlerContext, TransientError
-from teleservices.shared.kafka.outbox import enqueue
 from teleservices.shared.messages.catalog import (
     Channel,
     NotifyBatch,
     SendNotification,
 )
-from teleservices.shared.messages.envelope import Envelope
-from teleservices.shared.messages.topics import NOTIFIER_EVENTS
-from teleservices.shared.metrics import EMAILS, JOBS_IN_FLIGHT, PDF_LETTERS, PDF_SECONDS
+from teleservices.shared.metrics import JOBS_IN_FLIGHT, PDF_LETTERS, PDF_SECONDS
 from teleservices.shared.security.sealing import unseal
 
 log = logging.getLogger(__name__)
@@ -38,6 +37,32 @@ JOBS_CONSUMER = "jobs"
 """The notifier's consumer of notifier.jobs (its group is the topic prefix + this name)."""
 Printer = Callable[[NotifyBatch, list[tuple[SendNotification, str | None]]], Awaitable[bytes]]
 """Renders the paper letters of a job (with their clear passwords) into one PDF."""
+RESULTS_GROUP = 25
+"""Email results recorded together, in one transaction."""
+RESULTS_WAIT_S = 0.25
+"""A result waits at most about this long for its group (checked as the next ones come)."""
+
+
+@dataclass
+class _Results:
+    """A job's email results not recorded yet."""
+
+    db: Database
+    waiting: list[Settled] = field(default_factory=list)
+    since: float = 0.0
+
+    async def add(self, result: Settled) -> None:
+        if not self.waiting:
+            self.since = time.monotonic()
+        self.waiting.append(result)
+        if len(self.waiting) >= RESULTS_GROUP or time.monotonic() - self.since >= RESULTS_WAIT_S:
+            await self.flush()
+
+    async def flush(self) -> None:
+        group, self.waiting = self.waiting, []
+        if group:
+            async with self.db.transaction() as conn:
+                await record_results(conn, group)
 
 
 @dataclass
@@ -67,8 +92,12 @@ class CampaignJobs:
         if paper:
             await self._print(job, paper)
         limit = asyncio.Semaphore(self.concurrency)
-        outcomes = await asyncio.gather(*(self._email(letter, limit, job.templates) for letter in email),
-                                        return_exceptions=True)
+        results = _Results(self.db)
+        try:
+            outcomes = await asyncio.gather(*(self._email(letter, limit, job.templates, results) for letter in email),
+                                            return_exceptions=True)
+        finally:  # what was sent is recorded even when the job fails, or its retry would send it again
+            await results.flush()
         transient = [o for o in outcomes if isinstance(o, TransientError)]
         other = [o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, TransientError)]
         if other:
@@ -84,29 +113,30 @@ class CampaignJobs:
         return unseal(self.settings.secrets.transit_key.get_secret_value(), letter.sealed_password,
                       str(letter.notification_id))
 
-    async def _email(self, letter: SendNotification, limit: asyncio.Semaphore, templates: dict[str, str]) -> None:
+    async def _email(self, letter: SendNotification, limit: asyncio.Semaphore, templates: dict[str, str],
+                     results: _Results) -> None:
         try:
-            await self._send_one(letter, limit, templates)
+            message_id, failure = await self._send_one(letter, limit, templates)
         except TransientError:
             raise
         except Exception as exc:  # a bad letter is reported as failed; the job's other letters go on
             log.exception("letter failed", extra={"notification_id": str(letter.notification_id)})
-            await self._record(letter, None, f"erreur d'envoi ({type(exc).__name__})")
+            message_id, failure = None, f"erreur d'envoi ({type(exc).__name__})"
+        await results.add(Settled(letter, message_id, failure, datetime.now(UTC)))
 
     async def _send_one(self, letter: SendNotification, limit: asyncio.Semaphore,
-                        templates: dict[str, str]) -> None:
+                        templates: dict[str, str]) -> tuple[str | None, str | None]:
+        """The email's Message-ID once sent, or why it was not."""
         if not letter.recipient.email:
-            await self._record(letter, None, "aucune adresse de messagerie")
-            return
+            return None, "aucune adresse de messagerie"
         message = letters.render_email(letter, self._password(letter), self.settings.sender,
                                        self.settings.message_id_domain, templates=templates)
         async with limit:
             try:
                 await self.notifier.smtp_send(message)
             except PermanentRefusal as refusal:
-                await self._record(letter, None, refusal.reason)
-                return
-        await self._record(letter, message["Message-ID"], None)
+                return None, refusal.reason
+        return message["Message-ID"], None
 
     async def _print(self, job: NotifyBatch, paper: list[SendNotification]) -> None:
         with PDF_SECONDS.time():
@@ -118,25 +148,5 @@ class CampaignJobs:
                 "INSERT INTO documents (id, campaign_id, uai, division, chunk, content)"
                 " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET content = $6, created_at = now()",
                 document_id, job.campaign_id, job.uai, job.division, job.chunk, pdf)
-            for letter in paper:
-                await self._record_in(conn, letter, f"document:{document_id}", None)
-
-    async def _record(self, letter: SendNotification, message_id: str | None, failure: str | None) -> None:
-        async with self.db.transaction() as conn:
-            await self._record_in(conn, letter, message_id, failure)
-
-    async def _record_in(self, conn: asyncpg.Connection, letter: SendNotification, message_id: str | None,
-                         failure: str | None) -> None:
-        now = datetime.now(UTC)
-        inserted = await conn.fetchval(
-            "INSERT INTO deliveries (notification_id, account_id, uai, channel, status, message_id, reason, settled_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING true",
-            letter.notification_id, letter.account_id, letter.uai, letter.channel.value,
-            "failed" if failure else "delivered", message_id, failure, now)
-        if inserted:
-            if letter.channel is Channel.email:
-                EMAILS.labels("failed" if failure else "sent").inc()
-            await enqueue(conn, NOTIFIER_EVENTS, str(letter.account_id),
-                          Envelope.wrap(result_event(letter.notification_id, letter.account_id, letter.channel,
-                                                     failure, now), uai=letter.uai))
-
+            at = datetime.now(UTC)
+            await record_results(conn, [Settled(letter, f"document:{document_id}", None, at) for letter in paper])

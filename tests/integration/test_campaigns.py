@@ -121,6 +121,34 @@ async def test_a_notifier_killed_mid_campaign_loses_nothing(platform: PlatformUn
     await all_notified_once(platform, count)
 
 
+async def test_a_job_interrupted_by_a_refusing_server_sends_again_only_what_was_not_accepted(
+        platform: PlatformUnderTest, smtp_sink: SmtpSink) -> None:
+    """Results are recorded in groups; those of the emails accepted before the job failed are recorded all the same."""
+    count = 45
+    platform.env["TELESERVICES_NOTIFIER_SMTP_RATE_PER_S"] = "15"
+    platform.env["TELESERVICES_NOTIFIER_SMTP_MAX_ATTEMPTS"] = "1"  # the first refusal fails the job
+    platform.start("accounts", "notifier")
+    await many_families(platform, count)
+    async with platform.client("accounts") as api:
+        launched = await api.post(f"/api/v1/establishments/{UAI}/campaigns", json={
+            "population": "responsable", "mode": "Courrier électronique seul"})
+
+    async def some_sent() -> bool:
+        return smtp_sink.store.count() >= 10
+
+    await eventually(some_sent)
+    smtp_sink.refuse(451, "4.3.0 Service temporairement indisponible")
+    await asyncio.sleep(2)
+    accepted_before = smtp_sink.store.count()
+    assert accepted_before < count
+    smtp_sink.accept()
+    progress = await eventually(lambda: finished(platform, launched.json()["id"]), within_s=120)
+    assert progress["failures"] == [] and progress["done"] == count
+    message_ids = [m.message_id for m in smtp_sink.store.list()]
+    assert len(message_ids) == len(set(message_ids)) == count
+    await all_notified_once(platform, count)
+
+
 async def test_an_smtp_outage_delays_the_campaign_and_loses_nothing(platform: PlatformUnderTest,
                                                                     smtp_sink: SmtpSink) -> None:
     count = 12
