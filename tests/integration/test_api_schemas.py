@@ -14,7 +14,7 @@ EXAMPLES = 8
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("service", ["accounts", "sync", "notifier", "stats"])
+@pytest.mark.parametrize("service", ["accounts", "sync", "notifier", "stats", "portal-auth", "gateway"])
 def test_generated_requests_never_break_the_service(platform: PlatformUnderTest, service: str) -> None:
     platform.start(service)
     url = platform.processes[service].url
