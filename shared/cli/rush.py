@@ -17,6 +17,9 @@ def simulate_rush(
     broker: Annotated[str, typer.Option(help="Broker : tansu (embarqué) ou kafka (Apache Kafka, JDK).")] = "tansu",
     activate_every: Annotated[int, typer.Option(min=1, help="Une famille sur N active son compte sur le portail.")]
     = 5,
+    families: Annotated[bool, typer.Option(
+        help="Familles synthétiques sur le portail pendant la notification ; --no-families : les notifiers seuls "
+             "(leur débit, sans la charge des familles sur les mêmes cœurs).")] = True,
     data_dir: Annotated[Path | None, typer.Option(help="Dossier de la plateforme simulée (défaut : temporaire).")]
     = None,
     as_json: Annotated[bool, typer.Option("--json", help="Rapport en JSON, pour les scripts.")] = False,
@@ -30,7 +33,7 @@ def simulate_rush(
     with tempfile.TemporaryDirectory(prefix="teleservices-rush-") as tmp:
         folder = (data_dir or Path(tmp)).resolve()
         report = run(folder, establishments, pupils_per_establishment, notifiers, broker,
-                     activate_every=activate_every)
+                     activate_every=activate_every, families=families)
     print(json.dumps(report.as_json(), ensure_ascii=False, indent=2) if as_json else report.text())
     if not report.nothing_lost:
         raise typer.Exit(1)

@@ -21,6 +21,15 @@ def test_a_small_rush_loses_nothing_and_families_activate(tmp_path: Path) -> Non
     assert report.campaign_p99_s > 0 and report.portal_requests > 0
 
 
+def test_without_families_the_rush_only_notifies(tmp_path: Path) -> None:
+    """`--no-families` (the benchmark's worker rows): the same campaigns, nobody on the portal."""
+    report = simulate_rush(tmp_path / "rush", 1, 20, 1, "tansu", within_s=240, families=False)
+    assert report.nothing_lost, report.text()
+    assert report.accounts_notified > 0 and report.emails_in_sink == report.emails_expected > 0
+    assert report.portal_requests == report.first_connections == 0
+    assert "aucune famille simulée" in report.text()
+
+
 def test_a_rush_stopped_by_sigterm_leaves_no_process(tmp_path: Path) -> None:
     """An operator (or a CI timeout) stopping the simulation with SIGTERM stops its whole platform too."""
     log = (tmp_path / "rush.log").open("w+")
