@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import segno
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markupsafe import escape
 from pydantic import ValidationError
 
@@ -185,6 +187,15 @@ def test_the_password_is_never_in_the_qr_code() -> None:
         letter(qr_url=f"https://teleservices.example/premiere-connexion?u=c.martin7&p={PASSWORD}")
     with pytest.raises(ValidationError, match="http"):
         letter(qr_url="javascript:alert(1)")
+
+
+@settings(max_examples=60, deadline=None)
+@given(payload=st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=400))
+def test_the_qr_code_svg_is_segnos_own_drawing(payload: str) -> None:
+    """Written from the symbol's rows for speed, the SVG is exactly what segno draws for the same symbol."""
+    expected = segno.make(payload, error="m", mask=0).svg_inline(scale=1, omitsize=True, title=QR_TITLE,
+                                                                 svgclass="qr-code")
+    assert str(qr_svg(payload)) == expected
 
 
 def test_without_a_link_there_is_no_qr_code() -> None:
