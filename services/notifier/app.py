@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import ssl
 from datetime import timedelta
 from pathlib import Path
@@ -48,10 +49,14 @@ def create_app(settings: NotifierSettings) -> FastAPI:
     """Wire the notifier: an SMTP pool, a PDF process pool, a consumer group on the job topic."""
     runtime = ServiceRuntime("notifier", settings, migrations=Path(__file__).parent / "migrations")
     pool = SmtpPool(smtp_config(settings))
-    executor = pdf_process_pool(settings.pdf_processes, settings.pdf_niceness)  # started with the first letter
+    executor = pdf_process_pool(settings.pdf_processes, settings.pdf_niceness)
 
     async def start() -> None:
         await pool.start(concurrency=settings.email_concurrency)
+        # The render processes start now, not with the first job: a campaign does not wait for them (a fork server,
+        # WeasyPrint's import and the stylesheet: ~1.5 s of a core each), and a worker is ready when it says so.
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(executor, os.getpid) for _ in range(settings.pdf_processes)))
         if not harfbuzz_subset_available():
             log.warning("libharfbuzz-subset0 is missing: PDF letters render several times slower"
                         " (apt-get install libharfbuzz-subset0)")
