@@ -17,6 +17,9 @@ OUTBOX_PENDING = Gauge("outbox_pending_messages", "Outbox messages not yet publi
 # Scale and delivery (issue 9): the Grafana dashboard (deploy/grafana/teleservices.json) reads them.
 CONSUMER_LAG = Gauge("kafka_consumer_lag_messages", "Messages between a group's position and a partition's end",
                      ["consumer", "topic", "partition"])
+ASSIGNED_PARTITIONS = Gauge("kafka_consumer_assigned_partitions",
+                            "Partitions this process's consumer of a group holds now (0 while the group rebalances)",
+                            ["consumer"])
 JOBS_IN_FLIGHT = Gauge("notifier_jobs_in_flight", "Campaign jobs this notifier worker is delivering now",
                        ["consumer"])  # labelled: only notifier processes expose it (one series per worker)
 EMAILS = Counter("notifier_emails_total", "Emails accepted by the SMTP server (sent) or given up (failed)",

@@ -29,9 +29,12 @@ import httpx
 from teleservices.shared.embedded.brokers import free_port
 from teleservices.shared.embedded.mailbox_store import MailStore, MessageSummary
 from teleservices.shared.embedded.platform import EmbeddedPlatform
+from teleservices.shared.messages.topics import NOTIFIER_JOBS
 
 CAMPAIGNS = ({"population": "eleve", "mode": "Courrier papier seul"},
              {"population": "responsable", "mode": "Courrier électronique et courrier papier"})
+JOBS_GROUP = "notifier.jobs"
+"""The notifiers' consumer of campaign jobs, as their metrics name it."""
 READING_TIME = timedelta(seconds=5)
 """How long after its arrival a family reads its email (the portal learns the password within seconds)."""
 EXPORT_DATE = date(2026, 10, 1)
@@ -164,6 +167,7 @@ class _Rush:
                 await _import(sync, folder)
             await self._until_accounts_exist(sum([await asyncio.to_thread(expected_accounts, f) for f in folders]))
             self.report.import_s = time.perf_counter() - started
+            await self._until_notifiers_share_the_jobs()
             launched_at = time.perf_counter()
             for uai in uais:
                 for selection in CAMPAIGNS:
@@ -204,6 +208,21 @@ class _Rush:
         finally:
             await conn.close()
         raise TimeoutError(f"les {expected} comptes attendus n'ont pas tous été créés")
+
+    async def _until_notifiers_share_the_jobs(self, within_s: float = 120) -> None:
+        """A running platform's notifiers hold the job partitions between them before the rush: wait until every
+        worker has its share (workers started a moment ago are still joining their group, and a rebalance in the
+        middle of the campaigns would stop them all for seconds)."""
+        partitions = NOTIFIER_JOBS.partitions
+        workers = [p.url for p in self.platform.processes if p.service == "notifier"]
+        deadline, stable = time.monotonic() + within_s, 0
+        async with httpx.AsyncClient(timeout=10) as client:
+            while stable < 3:  # the same full assignment seen three times in a row
+                held = [_assigned(await client.get(f"{url}/metrics"), JOBS_GROUP) for url in workers]
+                stable = stable + 1 if sum(held) == partitions and all(held) else 0
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"les notifiers ne se partagent pas les {partitions} partitions : {held}")
+                await asyncio.sleep(0.5)
 
     async def _until_settled(self, within_s: float) -> None:
         conn = await asyncpg.connect(self.database_url, server_settings={"search_path": "accounts"})
@@ -374,6 +393,13 @@ async def _submit(portal: httpx.AsyncClient, path: str, fields: dict[str, str],
         page = (await portal.get(path)).text
     token = re.search(r'name="csrf" value="([^"]+)"', page)
     return await portal.post(path, data={**fields, "csrf": token.group(1) if token else ""})
+
+
+def _assigned(metrics: httpx.Response, consumer: str) -> int:
+    """The partitions a consumer holds, from a service's Prometheus text."""
+    found = re.search(rf'^kafka_consumer_assigned_partitions{{consumer="{re.escape(consumer)}"}} ([0-9.]+)$',
+                      metrics.text, re.MULTILINE)
+    return int(float(found.group(1))) if found else 0
 
 
 def _percentile(values: list[float], pct: float) -> float:

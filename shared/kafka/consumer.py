@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from pydantic import ValidationError
 
@@ -21,7 +21,7 @@ from teleservices.shared.logs import correlation_id
 from teleservices.shared.messages.catalog import MessageDeadLettered
 from teleservices.shared.messages.envelope import Envelope, Message, prepare_parsers
 from teleservices.shared.messages.topics import DEAD_LETTERS, Topic
-from teleservices.shared.metrics import CONSUMER_LAG, HANDLER_SECONDS, MESSAGES_CONSUMED
+from teleservices.shared.metrics import ASSIGNED_PARTITIONS, CONSUMER_LAG, HANDLER_SECONDS, MESSAGES_CONSUMED
 from teleservices.shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,23 @@ fallback when a batch fails."""
 BatchHandlers = Mapping[type[Message], BatchHandler]
 
 
+class _AssignmentGauge(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Publishes how many partitions the consumer holds: N workers sharing a topic's partitions is visible."""
+
+    def __init__(self, consumer: str):
+        self.consumer = consumer
+        self.gauge = ASSIGNED_PARTITIONS.labels(consumer)
+        self.gauge.set(0)
+
+    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self.gauge.set(0)
+
+    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.gauge.set(len(assigned))
+        partitions = sorted(f"{tp.topic}:{tp.partition}" for tp in assigned)
+        log.info("partitions assigned", extra={"consumer": self.consumer, "partitions": partitions})
+
+
 class MessageConsumer:
     """Consumes topics in a group; a handler's effect and the message id commit together."""
 
@@ -111,8 +128,7 @@ class MessageConsumer:
         self.processed = 0
 
     def _consumer(self) -> AIOKafkaConsumer:
-        return AIOKafkaConsumer(
-            *(t.full_name(self.kafka.topic_prefix) for t in self.topics),
+        consumer = AIOKafkaConsumer(
             bootstrap_servers=self.kafka.bootstrap_servers,
             group_id=f"{self.kafka.topic_prefix}{self.name}",
             client_id=self.name,
@@ -122,6 +138,9 @@ class MessageConsumer:
             heartbeat_interval_ms=max(self.kafka.session_timeout_ms // 5, 100),
             max_poll_records=1000 if self.batch else 200,
         )
+        consumer.subscribe([t.full_name(self.kafka.topic_prefix) for t in self.topics],
+                           listener=_AssignmentGauge(self.name))
+        return consumer
 
     async def run(self) -> None:
         """Consume until cancelled; offsets are committed only after processing."""
