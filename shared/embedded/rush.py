@@ -25,6 +25,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from teleservices.shared.embedded.brokers import free_port
 from teleservices.shared.embedded.mailbox_store import MailStore, MessageSummary
@@ -396,10 +397,10 @@ async def _submit(portal: httpx.AsyncClient, path: str, fields: dict[str, str],
 
 
 def _assigned(metrics: httpx.Response, consumer: str) -> int:
-    """The partitions a consumer holds, from a service's Prometheus text."""
-    found = re.search(rf'^kafka_consumer_assigned_partitions{{consumer="{re.escape(consumer)}"}} ([0-9.]+)$',
-                      metrics.text, re.MULTILINE)
-    return int(float(found.group(1))) if found else 0
+    """The partitions a consumer holds, from a service's Prometheus exposition."""
+    samples = (s for family in text_string_to_metric_families(metrics.text) for s in family.samples)
+    return int(sum(s.value for s in samples
+                   if s.name == "kafka_consumer_assigned_partitions" and s.labels.get("consumer") == consumer))
 
 
 def _percentile(values: list[float], pct: float) -> float:

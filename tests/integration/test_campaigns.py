@@ -98,8 +98,9 @@ async def test_email_only_reports_who_has_no_address_and_relaunches_them(platfor
     assert relaunched["total"] == 2
 
 
-async def test_a_notifier_killed_mid_campaign_loses_nothing(platform: PlatformUnderTest, smtp_sink: SmtpSink) -> None:
-    count = 45
+async def _email_campaign_under_way(platform: PlatformUnderTest, smtp_sink: SmtpSink, count: int,
+                                    sent: int) -> str:
+    """An email-only campaign to `count` families, sent at 15 a second, once `sent` emails are in the sink; its id."""
     platform.env["TELESERVICES_NOTIFIER_SMTP_RATE_PER_S"] = "15"
     platform.start("accounts", "notifier")
     await many_families(platform, count)
@@ -108,13 +109,19 @@ async def test_a_notifier_killed_mid_campaign_loses_nothing(platform: PlatformUn
             "population": "responsable", "mode": "Courrier électronique seul"})
 
     async def some_sent() -> bool:
-        return smtp_sink.store.count() >= 5
+        return smtp_sink.store.count() >= sent
 
     await eventually(some_sent)
+    return str(launched.json()["id"])
+
+
+async def test_a_notifier_killed_mid_campaign_loses_nothing(platform: PlatformUnderTest, smtp_sink: SmtpSink) -> None:
+    count = 45
+    campaign = await _email_campaign_under_way(platform, smtp_sink, count, sent=5)
     platform.kill("notifier")
     assert smtp_sink.store.count() < count
     platform.start("notifier")
-    progress = await eventually(lambda: finished(platform, launched.json()["id"]), within_s=180)
+    progress = await eventually(lambda: finished(platform, campaign), within_s=180)
     assert progress["failures"] == [] and progress["done"] == count
     passwords = one_password_each(smtp_sink)
     assert len(passwords) == count and all(len(p) == 1 for p in passwords.values())
@@ -125,24 +132,14 @@ async def test_a_job_interrupted_by_a_refusing_server_sends_again_only_what_was_
         platform: PlatformUnderTest, smtp_sink: SmtpSink) -> None:
     """Results are recorded in groups; those of the emails accepted before the job failed are recorded all the same."""
     count = 45
-    platform.env["TELESERVICES_NOTIFIER_SMTP_RATE_PER_S"] = "15"
     platform.env["TELESERVICES_NOTIFIER_SMTP_MAX_ATTEMPTS"] = "1"  # the first refusal fails the job
-    platform.start("accounts", "notifier")
-    await many_families(platform, count)
-    async with platform.client("accounts") as api:
-        launched = await api.post(f"/api/v1/establishments/{UAI}/campaigns", json={
-            "population": "responsable", "mode": "Courrier électronique seul"})
-
-    async def some_sent() -> bool:
-        return smtp_sink.store.count() >= 10
-
-    await eventually(some_sent)
+    campaign = await _email_campaign_under_way(platform, smtp_sink, count, sent=10)
     smtp_sink.refuse(451, "4.3.0 Service temporairement indisponible")
     await asyncio.sleep(2)
     accepted_before = smtp_sink.store.count()
     assert accepted_before < count
     smtp_sink.accept()
-    progress = await eventually(lambda: finished(platform, launched.json()["id"]), within_s=120)
+    progress = await eventually(lambda: finished(platform, campaign), within_s=120)
     assert progress["failures"] == [] and progress["done"] == count
     message_ids = [m.message_id for m in smtp_sink.store.list()]
     assert len(message_ids) == len(set(message_ids)) == count
