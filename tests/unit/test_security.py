@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 import uuid
 
@@ -43,7 +44,11 @@ OPERATEUR = StaffPrincipal(user_id="op-1", display_name="Opérateur", role=Role.
 
 
 def _flip_last_char(text: str) -> str:
-    return text[:-1] + ("A" if text[-1] != "A" else "B")
+    return _flip_char(text, len(text) - 1)
+
+
+def _flip_char(text: str, at: int) -> str:
+    return text[:at] + ("A" if text[at] != "A" else "B") + text[at + 1:]
 
 
 # --- staff tokens ----------------------------------------------------------------------------------------
@@ -151,15 +156,26 @@ def test_link_expires(later: int) -> None:
 @pytest.mark.parametrize("forge", [
     lambda token: issue_link_token(OTHER_KEY, ACCOUNT, LinkPurpose.activation, ttl_s=600, now=NOW),
     _flip_last_char,
-    lambda token: "e30." + token.split(".")[1],
+    lambda token: _flip_char(token, 3),
+    lambda token: issue_link_token(KEY, ACCOUNT, LinkPurpose.activation, ttl_s=600, now=NOW)[:-24] + token[-24:],
+    lambda token: token.replace("-", "+").replace("_", "/") if {"-", "_"} & set(token) else "+" + token[1:],
+    lambda token: token[:40] + "!" + token[41:],
+    lambda token: token + "=",
     lambda token: issue_staff_token(CHEF, KEY, now=NOW),
     lambda token: "",
-], ids=["other-key", "altered-signature", "other-body", "staff-token", "empty"])
+], ids=["other-key", "altered-signature", "altered-claims", "other-claims", "not-base64url", "foreign-character",
+        "padded", "staff-token", "empty"])
 def test_forged_link_is_invalid(forge) -> None:
     token = issue_link_token(KEY, ACCOUNT, LinkPurpose.activation, ttl_s=600, now=NOW)
     with pytest.raises(LinkRejected) as rejected:
         read_link_token(KEY, forge(token), LinkPurpose.activation, now=NOW)
     assert rejected.value.reason == "invalid"
+
+
+def test_a_link_token_is_72_url_safe_characters() -> None:
+    """Short enough for a version 8 QR code on the letter; nothing in it needs escaping in a URL."""
+    token = issue_link_token(KEY, ACCOUNT, LinkPurpose.first_connection, ttl_s=90 * 86_400, now=NOW)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{72}", token)
 
 
 def test_two_links_for_the_same_account_differ() -> None:
