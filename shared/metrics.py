@@ -25,6 +25,8 @@ JOBS_IN_FLIGHT = Gauge("notifier_jobs_in_flight", "Campaign jobs this notifier w
 EMAILS = Counter("notifier_emails_total", "Emails accepted by the SMTP server (sent) or given up (failed)",
                  ["outcome"])
 PDF_LETTERS = Counter("notifier_pdf_letters_total", "Paper letters rendered into PDF documents")
+PDF_SLOT_WAIT = Counter("notifier_pdf_render_slot_wait_seconds_total",
+                        "Time jobs waited for a render slot (every core of the host already rendering)")
 PDF_SECONDS = Histogram("notifier_pdf_render_duration_seconds", "Time to render one job's PDF document",
                         buckets=(0.1, 0.5, 1, 2.5, 5, 10, 20, 40))
 CAMPAIGN_LETTERS = Counter("campaign_letters_total", "Campaign letters by stage: selected, delivered, failed",

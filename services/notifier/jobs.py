@@ -29,7 +29,7 @@ from teleservices.shared.messages.catalog import (
     NotifyBatch,
     SendNotification,
 )
-from teleservices.shared.metrics import JOBS_IN_FLIGHT, PDF_LETTERS, PDF_SECONDS
+from teleservices.shared.metrics import JOBS_IN_FLIGHT, PDF_LETTERS
 from teleservices.shared.security.sealing import unseal
 
 log = logging.getLogger(__name__)
@@ -139,8 +139,7 @@ class CampaignJobs:
         return message["Message-ID"], None
 
     async def _print(self, job: NotifyBatch, paper: list[SendNotification]) -> None:
-        with PDF_SECONDS.time():
-            pdf = await self.printer(job, [(letter, self._password(letter)) for letter in paper])
+        pdf = await self.printer(job, [(letter, self._password(letter)) for letter in paper])
         PDF_LETTERS.inc(len(paper))
         document_id = uuid.uuid5(job.campaign_id, f"{job.division}:{job.chunk}")
         async with self.db.transaction() as conn:

@@ -9,8 +9,10 @@ from datetime import date
 
 from teleservices.notifier.pdf.letter import LetterData, recipient_address
 from teleservices.notifier.pdf.render import PdfRenderer
+from teleservices.notifier.pdf.slots import RenderSlots
 from teleservices.shared.letters import TemplatePart
 from teleservices.shared.messages.catalog import LetterVariant, NotifyBatch, SendNotification
+from teleservices.shared.metrics import PDF_SECONDS
 from teleservices.shared.security.links import LinkPurpose, issue_link_token
 
 QR_LINK_TTL_S = 92 * 24 * 3600
@@ -19,11 +21,12 @@ QR_LINK_TTL_S = 92 * 24 * 3600
 
 @dataclass
 class Printing:
-    """Renders a job's paper letters, alphabetically, into one PDF."""
+    """Renders a job's paper letters, alphabetically, into one PDF, in a render slot of the host."""
 
     executor: Executor
     link_key: str
     portal_url: str
+    slots: RenderSlots
     renderer: PdfRenderer = field(default_factory=PdfRenderer)
 
     def letter(self, job: NotifyBatch, letter: SendNotification, password: str | None, today: date) -> LetterData:
@@ -48,4 +51,6 @@ class Printing:
         today = date.today()
         ordered = sorted(letters, key=lambda pair: (pair[0].recipient.nom.lower(), pair[0].recipient.prenom.lower()))
         data = [self.letter(job, letter, password, today) for letter, password in ordered]
-        return await asyncio.wrap_future(self.renderer.submit(self.executor, data))
+        async with self.slots.held():
+            with PDF_SECONDS.time():
+                return await asyncio.wrap_future(self.renderer.submit(self.executor, data))

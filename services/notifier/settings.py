@@ -40,6 +40,11 @@ class NotifierSettings(ServiceSettings):
     """Letters' PDFs are deleted after this many days."""
     pdf_processes: int = 1
     """Processes rendering PDF letters (CPU-bound); scale out by adding notifier workers."""
+    pdf_render_slots: int | None = Field(default=None, ge=0)
+    """PDF renders at once among the notifier workers of this host (those sharing `pdf_render_slots_dir`): None, one
+    per core; 0, no limit. More renders than cores print fewer letters, not more."""
+    pdf_render_slots_dir: str | None = None
+    """The directory the workers of a host share for their render slots (None: one in the temporary directory)."""
     pdf_niceness: int = Field(default=10, ge=0, le=19)
     """How much the render processes lower their CPU priority (nice): on shared cores the portal's and the APIs'
     requests go first and rendering takes what is left; no effect on a machine with idle cores."""
