@@ -9,6 +9,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import random
 import re
 import secrets
 import shutil
@@ -104,11 +105,33 @@ class Broker(Protocol):
 
 
 def free_port() -> int:
-    """Return a TCP port that was free on 127.0.0.1 a moment ago."""
+    """Return a TCP port that was free on 127.0.0.1 a moment ago, outside the ephemeral range.
+
+    A port the kernel hands out for `bind(0)` is an ephemeral one: between this call and the server's own bind,
+    any outgoing connection of the platform (hundreds, to Kafka and PostgreSQL) may take it as its source port, and
+    the server then fails with "address already in use" (seen once in a rush benchmark)."""
+    low, high = _below_ephemeral_ports()
+    for _ in range(100):
+        port = random.randint(low, high)  # noqa: S311 - a port number, no secret
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+        found: int = s.getsockname()[1]
+        return found
+
+
+def _below_ephemeral_ports() -> tuple[int, int]:
+    """Ports from 10000 up to where this host's ephemeral ports start (Linux says where; 32768 by default)."""
+    try:
+        ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral = 32_768
+    return (10_000, ephemeral - 1) if ephemeral > 11_000 else (1024, max(ephemeral - 1, 1024))
 
 
 def _cache_root(version: str, cache_dir: Path | None) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped, unused-ignore]
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-untyped, unused-ignore]
 
-from teleservices.shared.embedded.brokers import Broker, make_broker
+from teleservices.shared.embedded.brokers import Broker, free_port, make_broker
 
 pytestmark = pytest.mark.integration
 
@@ -149,3 +150,13 @@ async def test_kill_then_restart_keeps_data(tmp_path: Path) -> None:
         assert len(values) == 30
     finally:
         broker.stop()
+
+
+def test_free_ports_are_outside_the_ephemeral_range_outgoing_connections_draw_from() -> None:
+    """A port handed to a server must not be taken meanwhile as the source port of one of the platform's
+    connections: free_port() draws below the range Linux gives those."""
+    ephemeral_start = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    ports = {free_port() for _ in range(50)}
+    assert all(1024 <= port < ephemeral_start for port in ports) and len(ports) > 40
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", ports.pop()))
