@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 
+_PORT_TAKEN = "address already in use"
+
 
 class ServiceProcess:
     """One `teleservices run SERVICE` process with its environment and log file."""
@@ -22,6 +24,7 @@ class ServiceProcess:
         self.port = port
         self.log_file = log_file
         self.proc: subprocess.Popen[bytes] | None = None
+        self._log_start = 0
 
     @property
     def url(self) -> str:
@@ -32,6 +35,7 @@ class ServiceProcess:
         """Launch the process (its output is appended to its log file)."""
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
+            self._log_start = log.tell()
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "teleservices.shared.cli", "run", self.service],
                 env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -41,11 +45,19 @@ class ServiceProcess:
         """Whether the process is running."""
         return self.proc is not None and self.proc.poll() is None
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        """Block until /readyz answers 200; fail with the log tail if the process died or took too long."""
+    def wait_ready(self, timeout: float = 60.0, port_retries: int = 3) -> None:
+        """Block until /readyz answers 200; fail with the log tail if the process died or took too long.
+
+        A process that found its port taken is started again on it, up to `port_retries` times a second apart: a
+        port free when it was chosen can be held for a moment by a connection of another process."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.alive():
+                if port_retries > 0 and _PORT_TAKEN in self._log_since_start():
+                    port_retries -= 1
+                    time.sleep(1)
+                    self.start()
+                    continue
                 raise RuntimeError(f"{self.name} exited during start:\n{self.log_tail()}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
@@ -75,6 +87,11 @@ class ServiceProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+    def _log_since_start(self) -> str:
+        with self.log_file.open("rb") as log:
+            log.seek(self._log_start)
+            return log.read().decode(errors="replace")
 
     def log_tail(self, size: int = 3000) -> str:
         """The end of the process's log."""
