@@ -22,9 +22,10 @@ from bench.harness import Row, Servers, benchmark, median
 
 ESTABLISHMENTS = int(os.environ.get("BENCH_RUSH_ESTABLISHMENTS", "3"))
 PUPILS = int(os.environ.get("BENCH_RUSH_PUPILS", "300"))
-ROUNDS = int(os.environ.get("BENCH_RUSH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_RUSH_ROUNDS", "5"))
 """Rounds of 1, 2 and 4 workers one after the other; each row is the median of its rounds (a run here varies by
-±20 % with what else the shared machine does, so one run per count could order 2 and 4 workers either way)."""
+±20 % with what else the shared machine does, so one run per count could order 2 and 4 workers either way: on
+one noisy day three rounds gave 2 workers 1.46×, the next run's five rounds 1.53×)."""
 
 
 async def _rush(workers: int, broker: str, families: bool) -> float:
