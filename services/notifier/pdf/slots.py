@@ -2,9 +2,9 @@
 
 Rendering is CPU-bound. Four workers on two cores each rendering at once do not print more letters than two: they
 print fewer (measured: 2 to 4 % fewer, each letter costing 7 % more CPU in cache and scheduling contention). A
-worker takes a slot before it renders and gives it back after; while every slot is taken its job waits. A slot is an exclusive `flock` on a file of a directory the workers of a host share, so a killed worker's
-slot is free at once. Containers that do not share the directory (one pod each, with its own CPU limit) do not
-limit each other.
+worker takes a slot before it renders and gives it back after; while every slot is taken its job waits. A slot is
+an exclusive `flock` on a file of a directory the workers of a host share, so a killed worker's slot is free at
+once. Containers that do not share the directory (one pod each, with its own CPU limit) do not limit each other.
 """
 
 from __future__ import annotations
