@@ -17,7 +17,7 @@ from teleservices.notifier.documents import router as documents_router
 from teleservices.notifier.jobs import JOBS_CONSUMER, CampaignJobs
 from teleservices.notifier.mailer import SmtpConfig, SmtpPool
 from teleservices.notifier.pdf.render import harfbuzz_subset_available, pdf_process_pool
-from teleservices.notifier.pdf.slots import RenderSlots, host_cores
+from teleservices.notifier.pdf.slots import RenderSlots
 from teleservices.notifier.preview import router as preview_router
 from teleservices.notifier.printing import Printing
 from teleservices.notifier.privacy import router as privacy_router
@@ -68,8 +68,7 @@ def create_app(settings: NotifierSettings) -> FastAPI:
 
     runtime.resource(start, stop)
     notifier = Notifier(settings, pool)
-    slots = RenderSlots(host_cores() if settings.pdf_render_slots is None else settings.pdf_render_slots,
-                        settings.pdf_processes,
+    slots = RenderSlots(settings.pdf_render_slots, settings.pdf_processes,
                         Path(settings.pdf_render_slots_dir) if settings.pdf_render_slots_dir else None)
     printing = Printing(executor=executor, link_key=settings.secrets.link_key.get_secret_value(),
                         portal_url=settings.portal_url, slots=slots)

@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from teleservices.shared.security.signing import derive_key
+from teleservices.shared.security.signing import b64url, derive_key
 
 
 class LinkPurpose(StrEnum):
@@ -46,8 +46,6 @@ _CLAIMS = struct.Struct(">BBI16s16s")
 """Format, purpose code, expiry, account id, link id."""
 _MAC_BYTES = 16
 _TOKEN_CHARS = (_CLAIMS.size + _MAC_BYTES) * 4 // 3
-
-
 _PURPOSE_CODES = {LinkPurpose.first_connection: 1, LinkPurpose.activation: 2, LinkPurpose.email_validation: 3,
                   LinkPurpose.password_reset: 4, LinkPurpose.simulation: 5}
 _PURPOSES = {code: purpose for purpose, code in _PURPOSE_CODES.items()}
@@ -88,7 +86,7 @@ def read_link_token(secret: str, token: str, purpose: LinkPurpose, now: float | 
         raise LinkRejected("invalid")
     if expires <= (now if now is not None else time.time()):
         raise LinkRejected("expired")
-    return LinkClaims(link_id=base64.urlsafe_b64encode(link).rstrip(b"=").decode(),
+    return LinkClaims(link_id=b64url(link),
                       account_id=uuid.UUID(bytes=account), purpose=purpose, expires_at=expires)
 
 

@@ -13,7 +13,8 @@ class BadSignature(ValueError):
     """The token was not signed with our key, or was altered."""
 
 
-def _b64(data: bytes) -> str:
+def b64url(data: bytes) -> str:
+    """base64url without padding, as in signed tokens and link ids."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
@@ -28,15 +29,15 @@ def derive_key(secret: str, purpose: str) -> bytes:
 
 def sign(claims: dict[str, Any], key: bytes) -> str:
     """Serialise and sign claims."""
-    body = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
-    signature = _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
+    body = b64url(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
+    signature = b64url(hmac.new(key, body.encode(), hashlib.sha256).digest())
     return f"{body}.{signature}"
 
 
 def unsign(token: str, key: bytes) -> dict[str, Any]:
     """Check the signature and return the claims."""
     body, _, signature = token.partition(".")
-    expected = _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
+    expected = b64url(hmac.new(key, body.encode(), hashlib.sha256).digest())
     if not signature or not hmac.compare_digest(signature, expected):
         raise BadSignature("signature mismatch")
     try:

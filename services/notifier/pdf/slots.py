@@ -39,13 +39,14 @@ def default_directory() -> Path:
 
 
 class RenderSlots:
-    """`count` slots in `directory` (created if missing), of which this process takes at most `processes` (its
-    render processes: a slot is never held by a render waiting for a process); `count` 0: no limit."""
+    """`count` slots in `directory` (None: one per core; 0: no limit), of which this process takes at most
+    `processes` (its render processes: a slot is never held by a render waiting for a process)."""
 
-    def __init__(self, count: int, processes: int, directory: Path | None = None):
-        self.count = count
+    def __init__(self, count: int | None, processes: int, directory: Path | None = None):
+        self.count = host_cores() if count is None else count
         self.directory = directory or default_directory()
         self._processes = asyncio.Semaphore(processes)
+        self._files: list[int] = []  # one descriptor per slot, opened at the first render
         self._mine: set[int] = set()  # slots this process holds: flock would let it take the same one twice
 
     @asynccontextmanager
@@ -56,29 +57,28 @@ class RenderSlots:
                 yield
                 return
             started = time.monotonic()
-            while (taken := self._try()) is None:  # noqa: ASYNC110 - other processes free slots: no event to await
+            while (slot := self._try()) is None:  # noqa: ASYNC110 - other processes free slots: no event to await
                 await asyncio.sleep(POLL_S)
             PDF_SLOT_WAIT.inc(time.monotonic() - started)
-            slot, fd = taken
             try:
                 yield
             finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-                os.close(fd)
+                fcntl.flock(self._files[slot], fcntl.LOCK_UN)
                 self._mine.discard(slot)
 
-    def _try(self) -> tuple[int, int] | None:
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    def _try(self) -> int | None:
+        if not self._files:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._files = [os.open(self.directory / f"slot-{slot}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+                           for slot in range(self.count)]
         first = random.randrange(self.count)  # noqa: S311 - spreads the workers over the slots, no secret
         for slot in ((first + n) % self.count for n in range(self.count)):
             if slot in self._mine:
                 continue
-            fd = os.open(self.directory / f"slot-{slot}.lock", os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(self._files[slot], fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                os.close(fd)
                 continue
             self._mine.add(slot)
-            return slot, fd
+            return slot
         return None
